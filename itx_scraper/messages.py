@@ -1,0 +1,216 @@
+"""Render events into titles and bodies: plain text for e-mail, Markdown for chat."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from itx_scraper.periods import MONTH_NAMES, Month
+
+SERIES_NAMES = {"9": "Pakistan's IT exports", "services": "Pakistan's services exports"}
+STATUS_NAMES = {"P": "provisional", "R": "revised", None: "final or unmarked"}
+
+# Default templates; ``[templates.<kind>]`` in the config overrides title, body or markdown.
+# Fields are listed in the README; unknown fields render as an empty string.
+TEMPLATES: dict[str, dict[str, str]] = {
+    "new_month": {
+        "title": "{series_name}: {value} in {month_label}",
+        "body": (
+            "{series_name} were {value} in {month_label} ({status}).\n"
+            "Month on month: {mom}. Year on year: {yoy}.\n"
+            "{fytd}\n{extras}Source: {url}"
+        ),
+        "markdown": (
+            "**{series_name}: {value} in {month_label}** ({status})\n\n"
+            "- Month on month: {mom}\n- Year on year: {yoy}\n- {fytd}\n{extras_md}\n"
+            "[Source]({url})"
+        ),
+    },
+    "record": {
+        "title": "Record: {series_name} {value} in {month_label}",
+        "body": (
+            "{series_name} set a record with {value} in {month_label} "
+            "(previous record {previous_value} in {previous_label}, {margin}). {fytd}\n"
+            "Status: {status}. Source: {url}"
+        ),
+        "markdown": (
+            "🏆 **{series_name} set a record with {value} in {month_label}** "
+            "(previous record {previous_value} in {previous_label}, {margin}).\n\n"
+            "{fytd}\n\nStatus: {status}. [Source]({url})"
+        ),
+    },
+    "revision": {
+        "title": "Revised: {series_name} for {month_label} {old} → {new}",
+        "body": (
+            "{series_name} for {month_label} were revised from {old} to {new} "
+            "({delta}, {pct}). Status: {status}. Source: {url}"
+        ),
+        "markdown": (
+            "**Revision:** {series_name} for {month_label}: {old} → **{new}** "
+            "({delta}, {pct}). [Source]({url})"
+        ),
+    },
+    "record_revoked": {
+        "title": "No longer a record: {month_label}",
+        "body": (
+            "After a revision, {month_label} ({value}) is no longer a record for "
+            "{series_name}. The record is now {holder_value} in {holder_label}."
+        ),
+        "markdown": (
+            "**No longer a record:** {month_label} ({value}). The record is now "
+            "**{holder_value} in {holder_label}**."
+        ),
+    },
+    "threshold": {
+        "title": "{series_name} above {threshold} for the first time",
+        "body": (
+            "{series_name} passed {threshold} for the first time: {value} in {month_label} "
+            "({status}). Source: {url}"
+        ),
+        "markdown": "**First month above {threshold}:** {value} in {month_label}. [Source]({url})",
+    },
+    "projection": {
+        "title": "{series_name} on course for {target} in {fiscal_year}",
+        "body": (
+            "At the run-rate of {fytd_label} ({fytd_value}), {series_name} would reach "
+            "{projection} in {fiscal_year}, above {target}. Source: {url}"
+        ),
+        "markdown": (
+            "**Projection:** {fiscal_year} run-rate {projection} crosses {target} "
+            "({fytd_label}: {fytd_value}). [Source]({url})"
+        ),
+    },
+}
+GENERIC = {"title": "{title}", "body": "{text}", "markdown": "{text}"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered alert."""
+
+    title: str
+    body: str
+    markdown: str
+
+
+class _Fields(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def money(value: float | None) -> str:
+    """Press style: '$310 million', '$2,593 million', '$413.6 million'."""
+    if value is None:
+        return "n/a"
+    if abs(value - round(value)) < 0.05:
+        return f"${value:,.0f} million"
+    return f"${value:,.1f} million"
+
+
+def signed_money(value: float) -> str:
+    return ("+" if value >= 0 else "-") + money(abs(value))
+
+
+def percent(value: float) -> str:
+    return f"{value:+.0f}%" if abs(value) >= 10 else f"{value:+.1f}%"
+
+
+def month_label(period: str | None) -> str:
+    return Month.parse(period).label if period else ""
+
+
+def fytd_label(month: Month) -> str:
+    """'July–April FY24'; just 'July FY27' for July."""
+    last = MONTH_NAMES[month.month - 1].capitalize()
+    fiscal = f"FY{month.fiscal_year % 100:02d}"
+    return f"July {fiscal}" if month.month == 7 else f"July–{last} {fiscal}"
+
+
+def _change_text(change: Mapping[str, float] | None, period: str | None) -> str:
+    if not change:
+        return "n/a"
+    return f"{percent(change['pct'])} ({money(change['old'])} in {month_label(period)})"
+
+
+def fields(kind: str, series: str, facts: Mapping[str, Any]) -> dict[str, str]:
+    """Flat, formatted template fields from an event's facts."""
+    out = _Fields()
+    out["series_name"] = SERIES_NAMES.get(series, f"EBOPS {series} exports")
+    out["status"] = STATUS_NAMES.get(facts.get("status"), "unmarked")
+    out["url"] = str(facts.get("url") or "")
+    month_text = facts.get("month")
+    for key in ("value", "old", "new", "previous_value", "holder_value", "projection", "target",
+                "threshold"):  # fmt: skip
+        if facts.get(key) is not None:
+            out[key] = money(float(facts[key]))
+    for key in ("delta", "margin"):
+        if facts.get(key) is not None:
+            out[key] = signed_money(float(facts[key]))
+    if facts.get("pct") is not None:
+        out["pct"] = percent(float(facts["pct"]))
+    out["month_label"] = month_label(month_text)
+    out["previous_label"] = month_label(facts.get("previous_month"))
+    out["holder_label"] = month_label(facts.get("holder"))
+    out["fiscal_year"] = str(facts.get("fiscal_year") or "")
+    if month_text:
+        month = Month.parse(month_text)
+        out["mom"] = _change_text(facts.get("mom"), str(month.shift(-1)))
+        out["yoy"] = _change_text(facts.get("yoy"), str(month.shift(-12)))
+        out["fytd_label"] = fytd_label(month)
+        out["fytd"] = _fytd_text(facts.get("fytd"), month)
+        fytd = facts.get("fytd") or {}
+        out["fytd_value"] = money(fytd.get("new"))
+    extras = _extras(facts)
+    out["extras"] = "".join(f"{line}\n" for line in extras)
+    out["extras_md"] = "".join(f"- {line}\n" for line in extras)
+    out["title"] = str(facts.get("title") or kind)
+    out["text"] = str(facts.get("text") or "")
+    return out
+
+
+def _fytd_text(fytd: Mapping[str, float] | None, month: Month) -> str:
+    label = fytd_label(month)
+    if not fytd:
+        return f"{label}: n/a."
+    return (
+        f"{label}: {money(fytd['new'])} vs {money(fytd['old'])}, "
+        f"{signed_money(fytd['delta'])} ({percent(fytd['pct'])})."
+    )
+
+
+def _extras(facts: Mapping[str, Any]) -> list[str]:
+    lines = []
+    best_month = facts.get("best_calendar_month")
+    if best_month:
+        lines.append(
+            f"Best {month_label(facts['month']).split()[0]} on record "
+            f"(previous best {money(best_month['previous_value'])} in "
+            f"{month_label(best_month['previous_month'])})."
+        )
+    best_fytd = facts.get("best_fytd")
+    if best_fytd:
+        lines.append(
+            f"Best first {facts.get('fytd_months')} months of a fiscal year "
+            f"(previous best {money(best_fytd['previous_value'])} in "
+            f"{best_fytd['previous_fiscal_year']})."
+        )
+    return lines
+
+
+def render(
+    kind: str,
+    series: str,
+    facts: Mapping[str, Any],
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+) -> Message:
+    """Render one event with the default templates and any configured overrides."""
+    template = {**TEMPLATES.get(kind, GENERIC), **((overrides or {}).get(kind) or {})}
+    values = fields(kind, series, facts)
+    formatter = string.Formatter()
+    parts = {
+        name: formatter.vformat(text, (), values).strip()
+        for name, text in template.items()
+    }
+    return Message(parts["title"], parts["body"], parts["markdown"])

@@ -1,0 +1,124 @@
+"""Delivery through Apprise: destinations, tag routing, one send per destination, no secrets out."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import apprise
+
+if TYPE_CHECKING:
+    from itx_scraper.config import Config
+
+logger = logging.getLogger(__name__)
+EMAIL_SCHEMAS = ("mailto://", "mailtos://")
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One Apprise service; ``key`` hashes the full URL so that secrets never need storing."""
+
+    service: Any  # an Apprise plugin instance
+    tags: frozenset[str]
+
+    @property
+    def url(self) -> str:
+        return str(self.service.url())
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(self.url.encode("utf-8")).hexdigest()
+
+    @property
+    def target(self) -> str:
+        """What people see: Apprise's privacy rendering, secrets masked."""
+        return str(self.service.url(privacy=True))
+
+    @property
+    def plain_text(self) -> bool:
+        return self.url.startswith(EMAIL_SCHEMAS)
+
+    def accepts(self, route: str) -> bool:
+        """Untagged destinations get every alert; tags narrow tagged ones."""
+        return not self.tags or route in self.tags
+
+
+class DestinationError(Exception):
+    """A configured notification URL cannot be understood by Apprise."""
+
+
+def destinations(config: Config) -> list[Destination]:
+    """Untagged URLs from ``[notify] urls`` and ``ITX_NOTIFY``, plus the Apprise YAML file."""
+    found: list[Destination] = []
+    for url in config.notify_urls:
+        service = apprise.Apprise.instantiate(url)
+        if not service:
+            raise DestinationError(f"not a valid Apprise URL: {mask_url(url)}")
+        found.append(Destination(service, frozenset()))
+    config_file = config.section("notify")["config"]
+    if config_file:
+        loaded = apprise.AppriseConfig()
+        if not loaded.add(str(Path(config_file))):
+            raise DestinationError(f"cannot read Apprise config {config_file}")
+        for service in loaded.services():
+            found.append(Destination(service, frozenset(str(tag) for tag in service.tags)))
+    unique = {d.key: d for d in found}
+    return list(unique.values())
+
+
+def for_route(all_destinations: Iterable[Destination], route: str) -> list[Destination]:
+    return [d for d in all_destinations if d.accepts(route)]
+
+
+def mask_url(url: str) -> str:
+    """A URL's scheme and host only, for messages about URLs Apprise could not parse."""
+    match = re.match(r"^([a-z0-9+.-]+://)([^/:@?]*@)?([^/:?]*)", url, re.IGNORECASE)
+    return f"{match.group(1)}{match.group(3)}/…" if match else "<unparsable URL>"
+
+
+def scrub(text: str, destination: Destination) -> str:
+    """Remove every part of the full URL that the privacy rendering hides."""
+    public = destination.target
+    cleaned = text.replace(destination.url, public)
+    for part in re.split(r"[/:@?&=#,+ ]+", destination.url):
+        if len(part) >= 4 and part not in public:
+            cleaned = cleaned.replace(part, "****")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    error: str | None
+
+
+def send(
+    destination: Destination,
+    title: str,
+    body: str,
+    markdown: str,
+    attachments: Sequence[str] = (),
+) -> SendResult:
+    """Send one message to one destination; success only when Apprise says so."""
+    notifier = apprise.Apprise()
+    notifier.add(destination.service)
+    if destination.plain_text:
+        text, body_format = body, apprise.NotifyFormat.TEXT
+    else:
+        text, body_format = markdown, apprise.NotifyFormat.MARKDOWN
+    attach = list(attachments) if attachments and destination.service.attachment_support else None
+    with apprise.LogCapture(level=logging.WARNING) as captured:
+        result = notifier.notify(title=title, body=text, body_format=body_format, attach=attach)
+        log_text = captured.getvalue()
+    if bool(result):
+        return SendResult(True, None)
+    detail = " ".join(line.strip() for line in log_text.splitlines() if line.strip())
+    status = getattr(result, "status", None)
+    name = getattr(status, "name", str(status))
+    error = f"Apprise {name}: {detail}" if detail else f"Apprise {name}"
+    return SendResult(False, scrub(error, destination)[:500])

@@ -1,0 +1,1 @@
+"""Spiders: one per source; each only fetches and parses."""

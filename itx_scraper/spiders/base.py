@@ -1,0 +1,126 @@
+"""What every spider shares: turning a response or a failure into a :class:`Document`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from urllib.parse import urlparse
+
+import scrapy
+from twisted.internet.error import (
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+
+from itx_scraper.errors import ParseError
+from itx_scraper.items import Document, ParsedDocument
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+# Every status reaches the callback so that it is logged; redirects still go to the middleware.
+HANDLED_STATUSES = [304, *range(400, 600)]
+
+
+def http_error_class(status: int) -> str | None:
+    """Error class of an HTTP status: 403 (blocked), 429, 4xx, 5xx; None when it is not one."""
+    if status in (403, 429):
+        return str(status)
+    if 400 <= status < 500:
+        return "4xx"
+    if status >= 500:
+        return "5xx"
+    return None
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class DocumentSpider(scrapy.Spider):
+    """Base for file spiders: one configured URL (plus fallbacks), one document."""
+
+    custom_settings: dict[str, Any] = {}
+    default_urls: tuple[str, ...] = ()
+
+    def __init__(self, url: str | None = None, urls: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.urls = tuple(urls) or ((url,) if url else self.default_urls)
+        # Only the configured hosts: Scrapy's offsite middleware drops anything else,
+        # redirects to other sites included.
+        self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.urls} - {""})
+
+    def document_request(self, url: str, callback: Callable[..., Any], **meta: Any) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.failed,
+            dont_filter=True,
+            meta={
+                "handle_httpstatus_list": HANDLED_STATUSES,
+                "itx_source": self.name,
+                "itx_requested_url": url,
+                **meta,
+            },
+        )
+
+    def document(self, response: Response, parse: Callable[[bytes], ParsedDocument] | None) -> Document:
+        """Describe a response; call ``parse`` on its body when the status is 200."""
+        meta = response.meta
+        doc = Document(
+            source=self.name,
+            url=meta.get("itx_requested_url", response.url),
+            requested_url=response.url,
+            http_status=response.status,
+            duration_ms=int(1000 * float(meta.get("download_latency") or 0)),
+            body=response.body,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+            content_type=_header(response, "Content-Type"),
+        )
+        if response.status == 304:
+            doc.not_modified = True
+            return doc
+        error_class = http_error_class(response.status)
+        if error_class:
+            doc.error_class = error_class
+            doc.error = f"HTTP {response.status} from {response.url}"
+            doc.body = b""  # an error page is not a document version
+            return doc
+        if parse is None:
+            return doc
+        try:
+            parsed = parse(response.body)
+        except ParseError as exc:
+            doc.error_class = exc.error_class
+            doc.error = str(exc)
+            return doc
+        doc.format = parsed.format
+        doc.observations = parsed.observations
+        doc.latest_period = parsed.latest_period
+        return doc
+
+    def failed(self, failure: Failure) -> Document:
+        """Errback: a fetch that produced no response (DNS, refused, timeout, size cap)."""
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        if failure.check(TimeoutError, TCPTimedOutError):
+            error_class = "timeout"
+        elif failure.check(DNSLookupError, ConnectionRefusedError):
+            error_class = "network"
+        elif "maxsize" in str(failure.value).lower() or "larger than" in str(failure.value):
+            error_class = "size"
+        else:
+            error_class = "network"
+        return Document(
+            source=self.name,
+            url=meta.get("itx_requested_url", request.url),
+            requested_url=request.url,
+            error_class=error_class,
+            error=f"{type(failure.value).__name__}: {failure.value}".strip(),
+        )
