@@ -12,6 +12,7 @@ from typing import Any
 
 from itx_scraper import PROJECT_URL, __version__
 from itx_scraper.errors import ConfigError
+from itx_scraper.messages import check_overrides
 from itx_scraper.sources import CRAWLED, SOURCES
 
 logger = logging.getLogger(__name__)
@@ -193,6 +194,10 @@ def _templates(raw: Any) -> dict[str, dict[str, str]]:
         if not isinstance(fields, dict) or not set(fields) <= TEMPLATE_KEYS:
             raise ConfigError(f"[templates.{kind}] may only set {sorted(TEMPLATE_KEYS)}")
         result[kind] = {key: str(value) for key, value in fields.items()}
+    try:
+        check_overrides(result)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     return result
 
 

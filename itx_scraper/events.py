@@ -110,10 +110,14 @@ def fytd(best: Mapping[str, ObsLike], values: Mapping[Month, float], end: Month)
     return None
 
 
-def change(new: float | None, old: float | None) -> dict[str, float] | None:
-    if new is None or old is None:
+def change(new: float | None, old: float | None) -> dict[str, float | None] | None:
+    """New against old; None without a new value, old/delta/pct None without an old one."""
+    if new is None:
         return None
-    return {"old": old, "new": new, "delta": new - old, "pct": (new / old - 1) * 100 if old else 0}
+    if old is None:
+        return {"old": None, "new": new, "delta": None, "pct": None}
+    pct = (new / old - 1) * 100 if old else None
+    return {"old": old, "new": new, "delta": new - old, "pct": pct}
 
 
 def evaluate(

@@ -128,8 +128,8 @@ def fytd_label(month: Month) -> str:
     return f"July {fiscal}" if month.month == 7 else f"July–{last} {fiscal}"
 
 
-def _change_text(change: Mapping[str, float] | None, period: str | None) -> str:
-    if not change:
+def _change_text(change: Mapping[str, float | None] | None, period: str | None) -> str:
+    if not change or change["pct"] is None or change["old"] is None:
         return "n/a"
     return f"{percent(change['pct'])} ({money(change['old'])} in {month_label(period)})"
 
@@ -170,10 +170,12 @@ def fields(kind: str, series: str, facts: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _fytd_text(fytd: Mapping[str, float] | None, month: Month) -> str:
+def _fytd_text(fytd: Mapping[str, float | None] | None, month: Month) -> str:
     label = fytd_label(month)
-    if not fytd:
+    if not fytd or fytd["new"] is None:
         return f"{label}: n/a."
+    if fytd["old"] is None or fytd["delta"] is None or fytd["pct"] is None:
+        return f"{label}: {money(fytd['new'])} (no figure for a year earlier)."
     return (
         f"{label}: {money(fytd['new'])} vs {money(fytd['old'])}, "
         f"{signed_money(fytd['delta'])} ({percent(fytd['pct'])})."
@@ -214,3 +216,14 @@ def render(
         for name, text in template.items()
     }
     return Message(parts["title"], parts["body"], parts["markdown"])
+
+
+def check_overrides(overrides: Mapping[str, Mapping[str, str]]) -> None:
+    """Raise ValueError naming the template when a configured override cannot render."""
+    sample = {"month": "2024-04", "value": 310.0, "previous_month": "2024-03",
+              "previous_value": 306.0, "margin": 4.0, "status": "P"}  # fmt: skip
+    for kind, template in overrides.items():
+        try:
+            render(kind, "9", sample, {kind: template})
+        except (ValueError, KeyError, IndexError, AttributeError) as exc:
+            raise ValueError(f"[templates.{kind}] cannot be rendered: {exc}") from exc

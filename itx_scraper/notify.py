@@ -112,12 +112,17 @@ def send(
     else:
         text, body_format = markdown, apprise.NotifyFormat.MARKDOWN
     attach = list(attachments) if attachments and destination.service.attachment_support else None
-    with apprise.LogCapture(level=logging.WARNING) as captured:
+    with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s %(message)s") as captured:
         result = notifier.notify(title=title, body=text, body_format=body_format, attach=attach)
         log_text = captured.getvalue()
     if bool(result):
         return SendResult(True, None)
-    detail = " ".join(line.strip() for line in log_text.splitlines() if line.strip())
+    # Apprise explains failures in its log: keep warnings, errors and exception details.
+    detail = " ".join(
+        line.split(" ", 1)[1].strip()
+        for line in log_text.splitlines()
+        if line.startswith(("WARNING", "ERROR")) or "Exception" in line
+    )
     status = getattr(result, "status", None)
     name = getattr(status, "name", str(status))
     error = f"Apprise {name}: {detail}" if detail else f"Apprise {name}"

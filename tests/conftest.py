@@ -168,7 +168,7 @@ class Mailbox:
 
     def url(self, to: str = "watchers@example.org") -> str:
         return (f"mailto://127.0.0.1:{self.port}?from=itx@example.org&to={to}"
-                "&user=itx&pass=secret&secure=no&smtp=127.0.0.1")  # fmt: skip
+                "&mode=insecure")  # fmt: skip
 
 
 @pytest.fixture
