@@ -13,6 +13,7 @@ import pytest
 from sbp_workbook import (
     DEBIT_SHARE,
     FIRST_DATA_ROW,
+    ICT_LABEL,
     LABELS,
     SERVICES_SHARE_OF_ICT,
     build_dt,
@@ -36,8 +37,7 @@ from itx_scraper.periods import Month
 
 SBP_DIR = Path(__file__).parents[1].parent / "shared" / "data" / "sbp"
 MAR26 = Month(2026, 3)
-ICT_ROW = FIRST_DATA_ROW + 1 + LABELS.index("9.\u00a0Telecommunications, Computer and information services")
-BLOCK_COLS = {"year_ago": 2, "previous": 5, "latest": 8, "fytd_prior": 11, "fytd_current": 14}
+ICT_ROW = FIRST_DATA_ROW + 1 + LABELS.index(ICT_LABEL)  # 0-based; Excel row 59
 HTML_HOME = (
     b"\xef\xbb\xbf\r\n<!DOCTYPE html>\n<html lang='en'><head><title>State Bank of Pakistan"
     b"</title></head><body>" + b"<p>Welcome</p>" * 300 + b"</body></html>"
@@ -80,7 +80,9 @@ def ict() -> dict[Month, float]:
         pytest.param("Jul-Jun, FY26 (P)", "2025-07/2026-06", "P", True, id="fytd-full-year"),
         pytest.param("Jul, FY27 (P)", "2026-07", "P", True, id="fytd-july-rollover-current"),
         pytest.param("Jul, FY26", "2025-07", None, True, id="fytd-july-rollover-prior"),
-        pytest.param("Jul-May,\u00a0 FY26  (P)", "2025-07/2026-05", "P", True, id="fytd-odd-spaces"),
+        pytest.param(
+            "Jul-May,\u00a0 FY26  (P)", "2025-07/2026-05", "P", True, id="fytd-odd-spaces"
+        ),
     ],
 )
 def test_period_header_classification(
@@ -88,8 +90,11 @@ def test_period_header_classification(
 ) -> None:
     header = parse_period_header(value)
     assert header is not None
-    assert (str(header.start) if header.start == header.end else f"{header.start}/{header.end}",
-            header.status, header.fytd) == (period, status, fytd)
+    assert (
+        str(header.start) if header.start == header.end else f"{header.start}/{header.end}",
+        header.status,
+        header.fytd,
+    ) == (period, status, fytd)
 
 
 @pytest.mark.parametrize(
@@ -120,25 +125,42 @@ def test_unreadable_period_headers(value: object) -> None:
     [
         pytest.param(
             "9.\u00a0Telecommunications, Computer and information services",
-            "9. telecommunications computer and information services", "9", id="ict-nbsp",
+            "9. telecommunications computer and information services",
+            "9",
+            id="ict-nbsp",
         ),
-        pytest.param("9.1   Telecommunications services", "9.1 telecommunications services",
-                     "9.1", id="three-spaces"),
-        pytest.param("9.1.2 Telecommunication services ", "9.1.2 telecommunication services",
-                     "9.1.2", id="trailing-space"),
+        pytest.param(
+            "9.1   Telecommunications services",
+            "9.1 telecommunications services",
+            "9.1",
+            id="three-spaces",
+        ),
+        pytest.param(
+            "9.1.2 Telecommunication services ",
+            "9.1.2 telecommunication services",
+            "9.1.2",
+            id="trailing-space",
+        ),
         pytest.param("9.2\u00a0Computer services", "9.2 computer services", "9.2", id="nbsp"),
         pytest.param("12.3\u00a0\u00a0Other", "12.3 other", "12.3", id="double-nbsp"),
-        pytest.param("10.3.5   Other Freelance Services", "10.3.5 other freelance services",
-                     "10.3.5", id="freelance"),
+        pytest.param(
+            "10.3.5   Other Freelance Services",
+            "10.3.5 other freelance services",
+            "10.3.5",
+            id="freelance",
+        ),
         pytest.param("5. Construction ", "5. construction", "5", id="top-level-trailing"),
         pytest.param("9.Telecommunications", "9.telecommunications", "9", id="no-space"),
         pytest.param("Services", "services", "services", id="services"),
         pytest.param(" SERVICES\u00a0", "services", "services", id="services-shouting"),
         pytest.param("Trade in Services", "trade in services", None, id="title"),
         pytest.param("Notes:", "notes:", None, id="notes"),
-        pytest.param("R' for revised, 'P' for provisional, 'N/A' for Not Available",
-                     "r' for revised 'p' for provisional 'n/a' for not available", None,
-                     id="legend"),
+        pytest.param(
+            "R' for revised, 'P' for provisional, 'N/A' for Not Available",
+            "r' for revised 'p' for provisional 'n/a' for not available",
+            None,
+            id="legend",
+        ),
     ],
 )
 def test_label_normalisation(label: str, normalised: str, code: str | None) -> None:
@@ -162,40 +184,109 @@ def real() -> dict[str, EbopsWorkbook]:
 @pytest.mark.parametrize(
     ("vintage", "series", "flow", "period", "value", "status", "header"),
     [
-        pytest.param("2026-03", "9", "credit", "2026-03", 413.62, "P", "Mar-26 (P)", id="ict-mar26"),
+        pytest.param(
+            "2026-03", "9", "credit", "2026-03", 413.62, "P", "Mar-26 (P)", id="ict-mar26"
+        ),
         pytest.param("2026-03", "9", "debit", "2026-03", 53.16, "P", "Mar-26 (P)", id="ict-debit"),
         pytest.param("2026-03", "9", "net", "2026-03", 360.46, "P", "Mar-26 (P)", id="ict-net"),
-        pytest.param("2026-03", "9", "credit", "2026-02", 363.81, "R", "Feb-26 (R)", id="ict-feb-r"),
+        pytest.param(
+            "2026-03", "9", "credit", "2026-02", 363.81, "R", "Feb-26 (R)", id="ict-feb-r"
+        ),
         pytest.param("2026-03", "9", "credit", "2025-03", 344.93, "R", "Mar-25 (R)", id="year-ago"),
-        pytest.param("2026-03", "9", "credit", "2025-07/2026-03", 3387.92, "P",
-                     "Jul-Mar, FY26 (P)", id="fytd-fy26"),
-        pytest.param("2026-03", "9", "credit", "2024-07/2025-03", 2833.53, "R",
-                     "Jul-Mar, FY25 (R)", id="fytd-fy25-revised"),
+        pytest.param(
+            "2026-03",
+            "9",
+            "credit",
+            "2025-07/2026-03",
+            3387.92,
+            "P",
+            "Jul-Mar, FY26 (P)",
+            id="fytd-fy26",
+        ),
+        pytest.param(
+            "2026-03",
+            "9",
+            "credit",
+            "2024-07/2025-03",
+            2833.53,
+            "R",
+            "Jul-Mar, FY25 (R)",
+            id="fytd-fy25-revised",
+        ),
         pytest.param("2026-03", "9.1", "credit", "2026-03", 54.17, "P", "Mar-26 (P)", id="9.1"),
         pytest.param("2026-03", "9.2", "credit", "2026-03", 359.01, "P", "Mar-26 (P)", id="9.2"),
-        pytest.param("2026-03", "9.2.5", "credit", "2026-03", 112.98, "P", "Mar-26 (P)",
-                     id="freelance-ict"),
-        pytest.param("2026-03", "10.3.5", "credit", "2026-03", 57.99, "P", "Mar-26 (P)",
-                     id="freelance-other"),
-        pytest.param("2026-03", "services", "credit", "2026-03", 902.91, "P", "Mar-26 (P)",
-                     id="services-mar26"),
-        pytest.param("2026-03", "services", "credit", "2026-02", 800.21, "R", "Feb-26 (R)",
-                     id="services-feb26-revised"),
+        pytest.param(
+            "2026-03", "9.2.5", "credit", "2026-03", 112.98, "P", "Mar-26 (P)", id="freelance-ict"
+        ),
+        pytest.param(
+            "2026-03", "10.3.5", "credit", "2026-03", 57.99, "P", "Mar-26 (P)", id="freelance-other"
+        ),
+        pytest.param(
+            "2026-03",
+            "services",
+            "credit",
+            "2026-03",
+            902.91,
+            "P",
+            "Mar-26 (P)",
+            id="services-mar26",
+        ),
+        pytest.param(
+            "2026-03",
+            "services",
+            "credit",
+            "2026-02",
+            800.21,
+            "R",
+            "Feb-26 (R)",
+            id="services-feb26-revised",
+        ),
         pytest.param("2026-02", "9", "credit", "2026-02", 363.81, "P", "Feb-26 (P)", id="feb-p"),
         pytest.param("2026-02", "9", "credit", "2026-01", 373.53, "R", "Jan-26 (R)", id="jan-r"),
-        pytest.param("2026-02", "9", "credit", "2025-02", 306.29, None, "2025-02-28",
-                     id="date-cell-year-ago"),
-        pytest.param("2026-02", "9", "credit", "2024-07/2025-02", 2486.62, None,
-                     "Jul-Feb, FY25", id="fytd-unmarked"),
-        pytest.param("2026-02", "9", "credit", "2025-07/2026-02", 2974.29, "P",
-                     "Jul-Feb, FY26 (P)", id="fytd-feb"),
-        pytest.param("2026-02", "services", "credit", "2026-02", 812.25, "P", "Feb-26 (P)",
-                     id="services-feb26-provisional"),
+        pytest.param(
+            "2026-02", "9", "credit", "2025-02", 306.29, None, "2025-02-28", id="date-cell-year-ago"
+        ),
+        pytest.param(
+            "2026-02",
+            "9",
+            "credit",
+            "2024-07/2025-02",
+            2486.62,
+            None,
+            "Jul-Feb, FY25",
+            id="fytd-unmarked",
+        ),
+        pytest.param(
+            "2026-02",
+            "9",
+            "credit",
+            "2025-07/2026-02",
+            2974.29,
+            "P",
+            "Jul-Feb, FY26 (P)",
+            id="fytd-feb",
+        ),
+        pytest.param(
+            "2026-02",
+            "services",
+            "credit",
+            "2026-02",
+            812.25,
+            "P",
+            "Feb-26 (P)",
+            id="services-feb26-provisional",
+        ),
     ],
 )
 def test_real_release_values(
-    real: dict[str, EbopsWorkbook], vintage: str, series: str, flow: str, period: str,
-    value: float, status: str | None, header: str,
+    real: dict[str, EbopsWorkbook],
+    vintage: str,
+    series: str,
+    flow: str,
+    period: str,
+    value: float,
+    status: str | None,
+    header: str,
 ) -> None:
     found = obs(real[vintage], series, flow, period)
     assert round(found.value, 2) == value
@@ -205,7 +296,10 @@ def test_real_release_values(
 def test_real_release_shape(real: dict[str, EbopsWorkbook]) -> None:
     book = real["2026-03"]
     assert (book.format, book.sheet, book.unit, book.latest_month) == (
-        "xls", "EBOPS ", "thousand", MAR26
+        "xls",
+        "EBOPS ",
+        "thousand",
+        MAR26,
     )
     assert book.warnings == ()
     headline = obs(book, "9", "credit", "2026-03")
@@ -226,9 +320,10 @@ def test_real_vintages_agree_where_unrevised(real: dict[str, EbopsWorkbook]) -> 
     assert obs(feb, "10.3.5", "credit", "2026-02").value == pytest.approx(
         obs(mar, "10.3.5", "credit", "2026-02").value, abs=0.001
     )
-    fytd_gain = obs(mar, "9", "credit", "2025-07/2026-03").value - obs(
-        feb, "9", "credit", "2025-07/2026-02"
-    ).value
+    fytd_gain = (
+        obs(mar, "9", "credit", "2025-07/2026-03").value
+        - obs(feb, "9", "credit", "2025-07/2026-02").value
+    )
     assert fytd_gain == pytest.approx(obs(mar, "9", "credit", "2026-03").value, abs=1e-6)
 
 
@@ -239,24 +334,46 @@ def test_real_vintages_agree_where_unrevised(real: dict[str, EbopsWorkbook]) -> 
 @pytest.mark.parametrize(
     ("release", "year_ago_as_date", "headers"),
     [
-        pytest.param(MAR26, False, ["Mar-25 (R)", "Feb-26 (R)", "Mar-26 (P)",
-                                    "Jul-Mar, FY25", "Jul-Mar, FY26 (P)"], id="march"),
-        pytest.param(Month(2026, 2), True, ["2025-02-28", "Jan-26 (R)", "Feb-26 (P)",
-                                            "Jul-Feb, FY25", "Jul-Feb, FY26 (P)"], id="date-cell"),
-        pytest.param(Month(2026, 7), False, ["Jul-25 (R)", "Jun-26 (R)", "Jul-26 (P)",
-                                             "Jul, FY26", "Jul, FY27 (P)"], id="july-rollover"),
-        pytest.param(Month(2026, 6), False, ["Jun-25 (R)", "May-26 (R)", "Jun-26 (P)",
-                                             "Jul-Jun, FY25", "Jul-Jun, FY26 (P)"], id="june"),
+        pytest.param(
+            MAR26,
+            False,
+            ["Mar-25 (R)", "Feb-26 (R)", "Mar-26 (P)", "Jul-Mar, FY25", "Jul-Mar, FY26 (P)"],
+            id="march",
+        ),
+        pytest.param(
+            Month(2026, 2),
+            True,
+            ["2025-02-28", "Jan-26 (R)", "Feb-26 (P)", "Jul-Feb, FY25", "Jul-Feb, FY26 (P)"],
+            id="date-cell",
+        ),
+        pytest.param(
+            Month(2026, 7),
+            False,
+            ["Jul-25 (R)", "Jun-26 (R)", "Jul-26 (P)", "Jul, FY26", "Jul, FY27 (P)"],
+            id="july-rollover",
+        ),
+        pytest.param(
+            Month(2026, 6),
+            False,
+            ["Jun-25 (R)", "May-26 (R)", "Jun-26 (P)", "Jul-Jun, FY25", "Jul-Jun, FY26 (P)"],
+            id="june",
+        ),
     ],
 )
 def test_fixture_round_trip(
-    ict: dict[Month, float], fmt: str, release: Month, year_ago_as_date: bool,
+    ict: dict[Month, float],
+    fmt: str,
+    release: Month,
+    year_ago_as_date: bool,
     headers: list[str],
 ) -> None:
     body = build_dt(release, ict, fmt=fmt, year_ago_as_date=year_ago_as_date)
     book = parse_ebops(body)
     assert (book.format, book.sheet, book.unit, book.latest_month) == (
-        fmt, "EBOPS ", "thousand", release
+        fmt,
+        "EBOPS ",
+        "thousand",
+        release,
     )
     assert book.warnings == ()
     expected = expected_ict(release, ict)
@@ -301,7 +418,7 @@ def test_builder_overrides(ict: dict[Month, float]) -> None:
 
 def test_builder_needs_every_month(ict: dict[Month, float]) -> None:
     # April 2021: the prior-FY block (Jul-Apr FY20) spans the csv's gaps.
-    with pytest.raises(ValueError, match="^no ICT value for 2019-11, 2019-12, 2020-01, 2020-03$"):
+    with pytest.raises(ValueError, match=r"^no ICT value for 2019-11, 2019-12, 2020-01, 2020-03$"):
         build_dt(Month(2021, 4), ict)
 
 
@@ -324,7 +441,28 @@ def test_missing_expected_row_is_a_warning(ict: dict[Month, float]) -> None:
     assert obs(book, "9", "credit", "2026-03").value == pytest.approx(ict[MAR26])
 
 
+def test_july_fytd_repeat_is_folded_into_the_month(ict: dict[Month, float]) -> None:
+    grid = dt_grid(Month(2026, 7), ict)
+    clean = parse_ebops(write(grid, "xls"))
+    july = [o for o in clean.observations if o.series == "9" and o.period == "2026-07"]
+    assert [(o.flow, o.header, o.cell) for o in july] == [
+        ("credit", "Jul-26 (P)", "I59"),
+        ("debit", "Jul-26 (P)", "J59"),
+        ("net", "Jul-26 (P)", "K59"),
+    ]
+    grid.cells[ICT_ROW][11] = _float(grid.cells[ICT_ROW][11]) + 2000.0  # 'Jul, FY26' +2 m
+    book = parse_ebops(write(grid, "xls"))
+    assert [w for w in book.warnings if "L59" in w] == [
+        "9 credit 2025-07: C59 (Jul-25 (R)) has 354.000 but L59 (Jul, FY26) has 356.000"
+    ]
+
+
 # ---------------------------------------------------------------- bad inputs
+
+
+def _float(value: object) -> float:
+    assert isinstance(value, float)
+    return value
 
 
 def _grid_body(ict: dict[Month, float], change: str) -> bytes:
@@ -352,9 +490,9 @@ def _grid_body(ict: dict[Month, float], change: str) -> bytes:
     elif change == "na-headline":
         cells[ICT_ROW][5] = "N/A"
     elif change == "unit-changed":
-        cells[ICT_ROW][8] /= 1000  # million figures under a thousand label
+        cells[ICT_ROW][8] = _float(cells[ICT_ROW][8]) / 1000  # US$ m under a thousand label
     elif change == "identity-broken":
-        cells[ICT_ROW + 9][8] += 5000.0  # 9.2.5 credit, +5 US$ m
+        cells[ICT_ROW + 9][8] = _float(cells[ICT_ROW + 9][8]) + 5000.0  # 9.2.5 credit +5 m
     elif change == "fytd-behind":
         cells[6][14] = "Jul-Feb, FY26 (P)"
     elif change == "duplicate-period":
@@ -364,6 +502,17 @@ def _grid_body(ict: dict[Month, float], change: str) -> bytes:
             cells[7][col] = ""
     elif change == "no-sheet":
         grid.name = "Sheet1"
+    elif change == "block-without-headers":
+        cells[6][2:5] = ["", "", ""]
+        cells[7][2:5] = ["", "", ""]
+    elif change == "stray-flow-header":
+        cells[7][2] = ""
+    elif change == "duplicate-ict-row":
+        cells.insert(ICT_ROW + 1, list(cells[ICT_ROW]))
+    elif change == "conflicting-units":
+        cells[4][1] = "(Amount in Million US$)"
+    elif change == "empty-sheet":
+        grid.cells = [[""] * 17]
     return write(grid, "xlsx")
 
 
@@ -404,47 +553,120 @@ def _body(kind: str, ict: dict[Month, float]) -> bytes:
     [
         pytest.param("empty", NotADocumentError, r"^empty response$", id="empty"),
         pytest.param("whitespace", NotADocumentError, r"^empty response", id="whitespace"),
-        pytest.param("truncated-xls", NotADocumentError, r"xls workbook \(4,096 bytes; corrupt",
-                     id="truncated-xls"),
+        pytest.param(
+            "truncated-xls",
+            NotADocumentError,
+            r"xls workbook \(4,096 bytes; corrupt",
+            id="truncated-xls",
+        ),
         pytest.param("truncated-xlsx", NotADocumentError, r"truncated", id="truncated-xlsx"),
-        pytest.param("random", NotADocumentError,
-                     r"^expected a workbook \(xls/xlsx\) but got a truncated or unrecognised"
-                     r" file \(3,000 bytes, starts with 0x", id="random-bytes"),
-        pytest.param("html", NotADocumentError,
-                     r"^expected a workbook \(xls/xlsx\) but got an HTML page \([\d,]+ bytes\)$",
-                     id="html-home-page"),
+        pytest.param(
+            "random",
+            NotADocumentError,
+            r"^expected a workbook \(xls/xlsx\) but got a truncated or unrecognised"
+            r" file \(3,000 bytes, starts with 0x",
+            id="random-bytes",
+        ),
+        pytest.param(
+            "html",
+            NotADocumentError,
+            r"^expected a workbook \(xls/xlsx\) but got an HTML page \([\d,]+ bytes\)$",
+            id="html-home-page",
+        ),
         pytest.param("pdf", NotADocumentError, r"but got a PDF document", id="pdf"),
         pytest.param("zip-bomb", TooLargeError, r"compression ratio", id="zip-bomb"),
-        pytest.param("no-sheet", LayoutError, r"no sheet named 'EBOPS' \(sheets found: 'Sheet1'\)",
-                     id="no-ebops-sheet"),
-        pytest.param("no-ict-row", LayoutError,
-                     r"^layout: no row labelled '9\. Telecommunications, computer and information"
-                     r" services' in sheet 'EBOPS '$", id="no-ict-row"),
-        pytest.param("ict-label-changed", LayoutError, r"row 59 has code 9 but label",
-                     id="ict-label-changed"),
-        pytest.param("unreadable-header", LayoutError,
-                     r"unreadable period header 'March 2026 \(P\)' at I7", id="unreadable-header"),
-        pytest.param("header-deleted", LayoutError, r"no period header in C7:E7",
-                     id="header-deleted"),
-        pytest.param("unknown-unit", LayoutError,
-                     r"unknown unit '\(Amount in Billion US\$\)' at L6", id="unknown-unit"),
-        pytest.param("no-unit", LayoutError, r"no '\(Amount in Thousand US\$\)' unit cell",
-                     id="no-unit"),
-        pytest.param("text-in-ict", LayoutError, r"text '413,6xx' in I59 \(9 credit, Mar-26",
-                     id="text-in-ict"),
+        pytest.param(
+            "no-sheet",
+            LayoutError,
+            r"no sheet named 'EBOPS' \(sheets found: 'Sheet1'\)",
+            id="no-ebops-sheet",
+        ),
+        pytest.param(
+            "no-ict-row",
+            LayoutError,
+            r"^layout: no row labelled '9\. Telecommunications, computer and information"
+            r" services' in sheet 'EBOPS '$",
+            id="no-ict-row",
+        ),
+        pytest.param(
+            "ict-label-changed", LayoutError, r"row 59 has code 9 but label", id="ict-label-changed"
+        ),
+        pytest.param(
+            "unreadable-header",
+            LayoutError,
+            r"unreadable period header 'March 2026 \(P\)' at I7",
+            id="unreadable-header",
+        ),
+        pytest.param(
+            "header-deleted", LayoutError, r"no period header in C7:E7", id="header-deleted"
+        ),
+        pytest.param(
+            "unknown-unit",
+            LayoutError,
+            r"unknown unit '\(Amount in Billion US\$\)' at L6",
+            id="unknown-unit",
+        ),
+        pytest.param(
+            "no-unit", LayoutError, r"no '\(Amount in Thousand US\$\)' unit cell", id="no-unit"
+        ),
+        pytest.param(
+            "text-in-ict",
+            LayoutError,
+            r"text '413,6xx' in I59 \(9 credit, Mar-26",
+            id="text-in-ict",
+        ),
         pytest.param("nan-in-ict", LayoutError, r"non-finite number nan in J59", id="nan-in-ict"),
         pytest.param("bool-in-services", LayoutError, r"boolean True in L9", id="bool-in-services"),
         pytest.param("na-headline", LayoutError, r"headline is 'N/A' in F59", id="na-headline"),
-        pytest.param("unit-changed", LayoutError, r"I59 is outside .*possible unit change",
-                     id="unit-changed"),
-        pytest.param("identity-broken", LayoutError, r"9\.2 credit .* at I63 != sum of 9\.2\.1",
-                     id="identity-broken"),
-        pytest.param("fytd-behind", LayoutError, r"ends in 2026-02 but the latest month is 2026-03",
-                     id="fytd-behind-latest"),
-        pytest.param("duplicate-period", LayoutError, r"period 2026-03 appears twice",
-                     id="duplicate-period"),
-        pytest.param("no-flow-headers", LayoutError, r"no Credit/Debit/Net column headers",
-                     id="no-flow-headers"),
+        pytest.param(
+            "unit-changed", LayoutError, r"I59 is outside .*possible unit change", id="unit-changed"
+        ),
+        pytest.param(
+            "identity-broken",
+            LayoutError,
+            r"9\.2 credit .* at I63 != sum of 9\.2\.1",
+            id="identity-broken",
+        ),
+        pytest.param(
+            "fytd-behind",
+            LayoutError,
+            r"ends in 2026-02 but the latest month is 2026-03",
+            id="fytd-behind-latest",
+        ),
+        pytest.param(
+            "duplicate-period", LayoutError, r"period 2026-03 appears twice", id="duplicate-period"
+        ),
+        pytest.param(
+            "no-flow-headers",
+            LayoutError,
+            r"no Credit/Debit/Net column headers",
+            id="no-flow-headers",
+        ),
+        pytest.param(
+            "block-without-headers",
+            LayoutError,
+            r"number .* at C9 lies under no period header",
+            id="block-without-headers",
+        ),
+        pytest.param(
+            "stray-flow-header",
+            LayoutError,
+            r"column header 'Debit' at D8 is not part of a Credit/Debit/Net group",
+            id="stray-flow-header",
+        ),
+        pytest.param(
+            "duplicate-ict-row",
+            LayoutError,
+            r"two rows \(59 and 60\) with code '9'",
+            id="duplicate-ict-row",
+        ),
+        pytest.param(
+            "conflicting-units",
+            LayoutError,
+            r"conflicting unit cells .*million at B5, thousand at L6",
+            id="conflicting-units",
+        ),
+        pytest.param("empty-sheet", LayoutError, r"sheet 'EBOPS ' is empty", id="empty-sheet"),
     ],
 )
 def test_bad_input_raises_clear_parse_error(
@@ -481,10 +703,12 @@ def test_detect_format(body: bytes, fmt: str) -> None:
     assert detect_format(body) == fmt
 
 
-@pytest.mark.parametrize("content_type", ["application/vnd.ms-excel", "application/octet-stream",
-                                          None])
-def test_require_format_trusts_magic_bytes(ict: dict[Month, float], content_type: str | None
-                                           ) -> None:
+@pytest.mark.parametrize(
+    "content_type", ["application/vnd.ms-excel", "application/octet-stream", None]
+)
+def test_require_format_trusts_magic_bytes(
+    ict: dict[Month, float], content_type: str | None
+) -> None:
     body = build_dt(MAR26, ict, fmt="xls")
     assert require_format(body, content_type, {"xls", "xlsx"}, min_size=5000) == "xls"
 
@@ -492,20 +716,37 @@ def test_require_format_trusts_magic_bytes(ict: dict[Month, float], content_type
 @pytest.mark.parametrize(
     ("body", "content_type", "min_size", "message"),
     [
-        pytest.param(b"<html>" + b" " * 4806, "text/html", 0,
-                     "expected a workbook (xls/xlsx) but got an HTML page (text/html, 4,812 bytes)",
-                     id="html"),
+        pytest.param(
+            b"<html>" + b" " * 4806,
+            "text/html",
+            0,
+            "expected a workbook (xls/xlsx) but got an HTML page (text/html, 4,812 bytes)",
+            id="html",
+        ),
         pytest.param(b"", "text/html", 0, "empty response", id="empty"),
-        pytest.param(b"<?xml " + b"1" * 1018, None, 0,
-                     "expected a workbook (xls/xlsx) but got a truncated or unrecognised file"
-                     " (1,024 bytes, starts with 0x3c3f786d6c203131)", id="unknown"),
-        pytest.param(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1016, "application/vnd.ms-excel",
-                     5000, "truncated xls file (1,024 bytes, expected at least 5,000)",
-                     id="too-small"),
-        pytest.param(b"PK\x03\x04" + b"\0" * 60, None, 0,
-                     "expected a workbook (xls/xlsx) but got a zip archive that is not an xlsx"
-                     " workbook, or is truncated (64 bytes, starts with 0x504b030400000000)",
-                     id="zip-not-xlsx"),
+        pytest.param(
+            b"<?xml " + b"1" * 1018,
+            None,
+            0,
+            "expected a workbook (xls/xlsx) but got a truncated or unrecognised file"
+            " (1,024 bytes, starts with 0x3c3f786d6c203131)",
+            id="unknown",
+        ),
+        pytest.param(
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1016,
+            "application/vnd.ms-excel",
+            5000,
+            "truncated xls file (1,024 bytes, expected at least 5,000)",
+            id="too-small",
+        ),
+        pytest.param(
+            b"PK\x03\x04" + b"\0" * 60,
+            None,
+            0,
+            "expected a workbook (xls/xlsx) but got a zip archive that is not an xlsx"
+            " workbook, or is truncated (64 bytes, starts with 0x504b030400000000)",
+            id="zip-not-xlsx",
+        ),
     ],
 )
 def test_require_format_messages(

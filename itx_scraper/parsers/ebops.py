@@ -7,6 +7,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import python_calamine
 
@@ -19,6 +20,9 @@ from itx_scraper.periods import (
     format_range,
     month_number,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 FLOWS = ("credit", "debit", "net")
 SERVICES = "services"
@@ -122,7 +126,7 @@ def normalise_label(text: str) -> str:
 
 
 def row_code(label: str) -> str | None:
-    """EBOPS code of a row label ('9.\\u00a0Telecom...' -> '9'), 'services' or None."""
+    """Return the EBOPS code of a row label ('9. Telecom...' -> '9'), 'services' or None."""
     norm = normalise_label(label)
     if norm == SERVICES:
         return SERVICES
@@ -179,30 +183,34 @@ def _is_blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def _cell(grid: list[list[object]], row: int, col: int) -> object:
+def _cell(grid: Sequence[Sequence[object]], row: int, col: int) -> object:
     line = grid[row] if 0 <= row < len(grid) else []
     return line[col] if 0 <= col < len(line) else ""
 
 
+class _BadCell(Exception):
+    """A value cell holds something other than a finite number or 'N/A'."""
+
+
 def _number(cell: object) -> float | None:
-    """A value cell as a float, None for 'N/A'; ValueError (with the reason) otherwise."""
+    """Return a value cell as a float, None for 'N/A'; raise _BadCell naming what is there."""
     if isinstance(cell, bool):
-        raise ValueError(f"boolean {cell}")
+        raise _BadCell(f"boolean {cell}")
     if isinstance(cell, int | float):
         number = float(cell)
         if not math.isfinite(number):
-            raise ValueError(f"non-finite number {cell}")
+            raise _BadCell(f"non-finite number {cell}")
         return number
     if isinstance(cell, str):
         text = _SPACES_RE.sub("", cell)
         if text.casefold() == "n/a":
             return None
         if not text:
-            raise ValueError("empty cell")
+            raise _BadCell("empty cell")
         if _NUMBER_TEXT_RE.match(text):
             return float(text.replace(",", ""))
-        raise ValueError(f"text {cell.strip()!r}")
-    raise ValueError(f"{type(cell).__name__} value {cell!r}")
+        raise _BadCell(f"text {cell.strip()!r}")
+    raise _BadCell(f"{type(cell).__name__} value {cell!r}")
 
 
 # ---------------------------------------------------------------- loading
@@ -213,7 +221,7 @@ def _is_panic(exc: BaseException) -> bool:
     return type(exc).__name__ == "PanicException"
 
 
-def _load_grid(body: bytes, fmt: str) -> tuple[str, list[list[object]]]:
+def _load_grid(body: bytes, fmt: str) -> tuple[str, Sequence[Sequence[object]]]:
     """Open the workbook with calamine and return the EBOPS sheet's name and full grid."""
     stage = "open"
     try:
@@ -225,9 +233,11 @@ def _load_grid(body: bytes, fmt: str) -> tuple[str, list[list[object]]]:
         if end is None:
             raise LayoutError(f"layout: sheet {name!r} is empty")
         if (end[0] + 1) * (end[1] + 1) > MAX_CELLS:
-            raise TooLargeError(f"sheet {name!r} spans {_a1(0, 0)}:{_a1(*end)}, over {MAX_CELLS:,} cells")
+            raise TooLargeError(
+                f"sheet {name!r} spans {_a1(0, 0)}:{_a1(*end)}, over {MAX_CELLS:,} cells"
+            )
         # skip_empty_area=False keeps index == Excel coordinate - 1 (cell references stay true).
-        grid: list[list[object]] = sheet.to_python(skip_empty_area=False)
+        grid: Sequence[Sequence[object]] = sheet.to_python(skip_empty_area=False)
     except (LayoutError, TooLargeError):
         raise
     except Exception as exc:  # calamine raises many types on hostile bytes
@@ -259,7 +269,7 @@ def _find_sheet(names: list[str]) -> str:
 # ---------------------------------------------------------------- layout discovery
 
 
-def _find_unit(grid: list[list[object]], sheet: str) -> str:
+def _find_unit(grid: Sequence[Sequence[object]], sheet: str) -> str:
     units: dict[str, str] = {}
     for r, line in enumerate(grid):
         for c, cell in enumerate(line):
@@ -275,16 +285,14 @@ def _find_unit(grid: list[list[object]], sheet: str) -> str:
                 )
             units[match.group(1)] = _a1(r, c)
     if not units:
-        raise LayoutError(
-            f"layout: no '(Amount in Thousand US$)' unit cell in sheet {sheet!r}"
-        )
+        raise LayoutError(f"layout: no '(Amount in Thousand US$)' unit cell in sheet {sheet!r}")
     if len(units) > 1:
         cells = ", ".join(f"{unit} at {ref}" for unit, ref in units.items())
         raise LayoutError(f"layout: conflicting unit cells in sheet {sheet!r} ({cells})")
     return next(iter(units))
 
 
-def _triplets(line: list[object]) -> list[int]:
+def _triplets(line: Sequence[object]) -> list[int]:
     """Columns where a Credit, Debit, Net run of headers starts."""
     words = [cell.strip().casefold() if isinstance(cell, str) else "" for cell in line]
     starts, c = [], 0
@@ -297,18 +305,27 @@ def _triplets(line: list[object]) -> list[int]:
     return starts
 
 
-def _find_flow_header(grid: list[list[object]], sheet: str) -> tuple[int, list[int]]:
-    best_row, best = -1, []
+def _find_flow_header(grid: Sequence[Sequence[object]], sheet: str) -> tuple[int, list[int]]:
+    best_row, best = -1, list[int]()
     for r, line in enumerate(grid):
         starts = _triplets(line)
         if len(starts) > len(best):
             best_row, best = r, starts
     if not best:
         raise LayoutError(f"layout: no Credit/Debit/Net column headers in sheet {sheet!r}")
+    covered = {c + k for c in best for k in range(3)}
+    for c, cell in enumerate(grid[best_row]):
+        word = cell.strip().casefold() if isinstance(cell, str) else ""
+        stray = word in FLOWS if c < best[0] else not _is_blank(cell)
+        if stray and c not in covered:
+            raise LayoutError(
+                f"layout: column header {cell!r} at {_a1(best_row, c)} is not part of a"
+                f" Credit/Debit/Net group in sheet {sheet!r}"
+            )
     return best_row, best
 
 
-def _find_period_row(grid: list[list[object]], flow_row: int, starts: list[int]) -> int:
+def _find_period_row(grid: Sequence[Sequence[object]], flow_row: int, starts: list[int]) -> int:
     columns = [c + k for c in starts for k in range(3)]
     for r in range(flow_row - 1, -1, -1):
         if any(not _is_blank(_cell(grid, r, c)) for c in columns):
@@ -317,7 +334,7 @@ def _find_period_row(grid: list[list[object]], flow_row: int, starts: list[int])
 
 
 def _read_blocks(
-    grid: list[list[object]], flow_row: int, starts: list[int], sheet: str
+    grid: Sequence[Sequence[object]], flow_row: int, starts: list[int], sheet: str
 ) -> list[_Block]:
     period_row = _find_period_row(grid, flow_row, starts)
     if period_row < 0:
@@ -327,7 +344,9 @@ def _read_blocks(
         )
     covered = {c + k for c in starts for k in range(3)}
     for c, cell in enumerate(grid[period_row]):
-        if c >= starts[0] and c not in covered and not _is_blank(cell):
+        # Left of the first block only the row title may stand ('Trade in Services').
+        stray = parse_period_header(cell) is not None if c < starts[0] else not _is_blank(cell)
+        if stray and c not in covered:
             raise LayoutError(
                 f"layout: period header {cell!r} at {_a1(period_row, c)} has no"
                 f" Credit/Debit/Net columns below it in sheet {sheet!r}"
@@ -335,7 +354,7 @@ def _read_blocks(
     return [_read_block(grid, period_row, c, sheet) for c in starts]
 
 
-def _read_block(grid: list[list[object]], period_row: int, col: int, sheet: str) -> _Block:
+def _read_block(grid: Sequence[Sequence[object]], period_row: int, col: int, sheet: str) -> _Block:
     # Headers are merged over three columns, so the text sits in the first; tolerate any.
     found = [
         (c, _cell(grid, period_row, c))
@@ -388,7 +407,8 @@ def _split_july_fytd(blocks: list[_Block]) -> tuple[list[_Block], list[_Block]]:
     Both cover the same period; keeping one keeps (series, flow, period) unique.
     """
     months = {block.header.start for block in blocks if not block.header.fytd}
-    kept, repeats = [], []
+    kept: list[_Block] = []
+    repeats: list[_Block] = []
     for block in blocks:
         single = block.header.start == block.header.end
         repeat = block.header.fytd and single and block.header.start in months
@@ -396,8 +416,8 @@ def _split_july_fytd(blocks: list[_Block]) -> tuple[list[_Block], list[_Block]]:
     return kept, repeats
 
 
-def _data_row(line: list[object], blocks: list[_Block]) -> bool:
-    """True when the row carries figures: footer notes share the 'N.' label style but not this."""
+def _data_row(line: Sequence[object], blocks: list[_Block]) -> bool:
+    """Tell figure rows from footer notes, which share the 'N.' label style but hold no numbers."""
     for block in blocks:
         for k in range(3):
             cell = line[block.col + k] if block.col + k < len(line) else ""
@@ -409,7 +429,7 @@ def _data_row(line: list[object], blocks: list[_Block]) -> bool:
 
 
 def _find_rows(
-    grid: list[list[object]], flow_row: int, blocks: list[_Block], sheet: str
+    grid: Sequence[Sequence[object]], flow_row: int, blocks: list[_Block], sheet: str
 ) -> tuple[list[_Row], list[str]]:
     first_col = min(block.col for block in blocks)
     rows: dict[str, _Row] = {}
@@ -425,11 +445,27 @@ def _find_rows(
         if code in rows:
             where = f"{rows[code].index + 1} and {r + 1}"
             if code in (SERVICES, ICT):
-                raise LayoutError(f"layout: two rows ({where}) with code {code!r} in sheet {sheet!r}")
+                raise LayoutError(
+                    f"layout: two rows ({where}) with code {code!r} in sheet {sheet!r}"
+                )
             warnings.append(f"duplicate row for code {code!r} (rows {where}); kept the first")
             continue
         rows[code] = _Row(r, code, label)
     return list(rows.values()), warnings
+
+
+def _check_orphan_numbers(
+    grid: Sequence[Sequence[object]], rows: list[_Row], blocks: list[_Block], sheet: str
+) -> None:
+    """Numbers outside every block mean a block lost its headers: refuse rather than drop it."""
+    covered = {block.col + k for block in blocks for k in range(3)}
+    for row in rows:
+        for c, cell in enumerate(grid[row.index]):
+            if c not in covered and isinstance(cell, int | float) and not isinstance(cell, bool):
+                raise LayoutError(
+                    f"layout: number {cell!r} at {_a1(row.index, c)} lies under no period"
+                    f" header in sheet {sheet!r}"
+                )
 
 
 def _check_rows(rows: list[_Row], sheet: str) -> list[str]:
@@ -453,7 +489,7 @@ def _check_rows(rows: list[_Row], sheet: str) -> list[str]:
 
 
 def _observations(
-    grid: list[list[object]], rows: list[_Row], blocks: list[_Block], unit: str, sheet: str
+    grid: Sequence[Sequence[object]], rows: list[_Row], blocks: list[_Block], unit: str, sheet: str
 ) -> tuple[list[Observation], list[str]]:
     divisor = _UNIT_DIVISOR[unit]
     result: list[Observation] = []
@@ -466,7 +502,7 @@ def _observations(
                 where = f"{ref} ({row.code} {flow}, {block.text}) of sheet {sheet!r}"
                 try:
                     value = _number(_cell(grid, row.index, block.col + k))
-                except ValueError as exc:
+                except _BadCell as exc:
                     if required:
                         raise LayoutError(f"layout: {exc} in {where}") from exc
                     warnings.append(f"skipped {exc} in {where}")
@@ -477,11 +513,17 @@ def _observations(
                     continue
                 result.append(
                     Observation(
-                        series=row.code, flow=flow, start=block.header.start,
-                        end=block.header.end, value=value / divisor,
-                        status=block.header.status, sheet=sheet, cell=ref,
-                        label=row.label, header=block.text,
-                    )  # fmt: skip
+                        series=row.code,
+                        flow=flow,
+                        start=block.header.start,
+                        end=block.header.end,
+                        value=value / divisor,
+                        status=block.header.status,
+                        sheet=sheet,
+                        cell=ref,
+                        label=row.label,
+                        header=block.text,
+                    )
                 )
     return result, warnings
 
@@ -558,6 +600,7 @@ def parse_ebops(body: bytes) -> EbopsWorkbook:
     latest = _latest_month(blocks, sheet)
     rows, warnings = _find_rows(grid, flow_row, blocks, sheet)
     warnings += _check_rows(rows, sheet)
+    _check_orphan_numbers(grid, rows, blocks, sheet)
     blocks, repeats = _split_july_fytd(blocks)
     observations, skipped = _observations(grid, rows, blocks, unit, sheet)
     repeated, _ = _observations(grid, rows, repeats, unit, sheet)

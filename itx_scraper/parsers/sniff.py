@@ -32,10 +32,7 @@ def _strip_prefix(body: bytes) -> bytes:
 
 def _looks_like_html(head: bytes) -> bool:
     lowered = head.lower()
-    return (
-        lowered.startswith((b"<!doctype html", b"<html"))
-        or b"<html" in lowered[:1024]
-    )
+    return lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered[:1024]
 
 
 def detect_format(body: bytes) -> str:
@@ -64,9 +61,11 @@ def _describe_allowed(allowed: set[str]) -> str:
 
 
 def _describe_unknown(body: bytes) -> str:
-    kind = "a zip archive that is not an xlsx workbook, or is truncated" if body.startswith(
-        ZIP_MAGIC
-    ) else "a truncated or unrecognised file"
+    kind = (
+        "a zip archive that is not an xlsx workbook, or is truncated"
+        if body.startswith(ZIP_MAGIC)
+        else "a truncated or unrecognised file"
+    )
     return f"{kind} ({len(body):,} bytes, starts with 0x{body[:8].hex()})"
 
 
