@@ -1,0 +1,506 @@
+"""Pull US$ ICT-export amounts and growth rates, each with its period, out of press prose."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from itx_scraper import extract_lexicon as lx
+from itx_scraper.extract_periods import (
+    Period,
+    Span,
+    find_periods,
+    resolve,
+    shape_span,
+    survey_fy,
+    two_digit,
+)
+from itx_scraper.periods import Month, fiscal_year_start
+
+if TYPE_CHECKING:
+    import datetime
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("amount", "yoy_pct", "mom_pct", "target", "projection", "other")
+MIN_YEAR, MAX_YEAR = 1990, 2100
+SANE_MONTHLY = (50.0, 600.0)  # US$ m per month, checked for 2019-2027
+SANE_YEARS = range(2019, 2028)
+MAX_SENTENCE = 2000  # characters; longer runs are cut at '; ', ', ' or a space
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One figure stated in a text for a period of months.
+
+    ``usd_million`` is set for amounts, targets, projections and 'other' figures (a range such
+    as "$3.5-3.7 billion" keeps its lower end); ``pct`` for 'yoy_pct'/'mom_pct' growth rates.
+    """
+
+    start: Month
+    end: Month
+    kind: str
+    usd_million: float | None
+    pct: float | None
+    text: str
+    comparison: bool = False
+    suspect: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"start": str(self.start), "end": str(self.end)}
+        if self.usd_million is not None:
+            out["usd_million"] = self.usd_million
+        if self.pct is not None:
+            out["pct"] = self.pct
+        out["kind"] = self.kind
+        out["text"] = self.text
+        if self.comparison:
+            out["comparison"] = True
+        if self.suspect:
+            out["suspect"] = self.suspect
+        return out
+
+
+@dataclass
+class _Value:
+    start: int
+    end: int
+    is_pct: bool
+    value: float
+    is_range: bool = False
+    sign: str = ""
+    cmp: bool = False
+    kind: str = "amount"
+    span: Span | None = None
+
+
+def extract(text: str, published: datetime.date | None = None) -> list[Fact]:
+    """Return every US$ amount and growth rate that ``text`` states for a period."""
+    pub = Month(published.year, published.month) if published is not None else None
+    facts: list[Fact] = []
+    for raw in _sentences(text):
+        try:
+            facts.extend(_sentence_facts(raw, pub))
+        except (ValueError, OverflowError, IndexError):  # a bug: keep the other sentences
+            logger.warning("sentence skipped: %.80r", raw, exc_info=True)
+    return facts
+
+
+def main_lines(text: str, published: datetime.date | None) -> list[str]:
+    """JSON lines for the ``extract`` CLI command."""
+    return [json.dumps(f.to_json(), ensure_ascii=False) for f in extract(text, published)]
+
+
+# ---- text preparation ------------------------------------------------------------------------
+def _sentences(text: str) -> list[str]:
+    pieces: list[str] = []
+    for piece in lx.SENTENCE_END.split(text):
+        if pieces and lx.ABBREVIATION_END.search(pieces[-1]):
+            pieces[-1] += " " + piece
+        elif piece and piece.strip():
+            pieces.append(piece)
+    out: list[str] = []
+    for piece in pieces:
+        piece = " ".join(piece.split())
+        while len(piece) > MAX_SENTENCE:  # bound the work on run-on "sentences"
+            cut = max(piece.rfind(sep, 0, MAX_SENTENCE) for sep in ("; ", ", ", " "))
+            cut = cut if cut > 0 else MAX_SENTENCE
+            out.append(piece[:cut].strip())
+            piece = piece[cut:].lstrip(";, ")
+        if piece:
+            out.append(piece)
+    return [p for p in out if p]
+
+
+def _normalise(raw: str) -> str:
+    s = unicodedata.normalize("NFKC", raw).translate(lx.CHAR_MAP)
+    s = "".join(
+        str(unicodedata.decimal(c))
+        if ord(c) > 127 and unicodedata.decimal(c, None) is not None
+        else c
+        for c in s
+    )
+    if not any("\u0600" <= c <= "\u06ff" for c in s):
+        return s
+    for word, english in lx.URDU_MONTHS.items():
+        s = s.replace(word, f" {english} ")
+    s = lx.URDU_COUNT.sub(lambda m: f" first {_count_word(m.group(1))} months ", s)
+    for pattern, english in lx.URDU_PHRASES:
+        s = re.sub(pattern, english, s)
+    return lx.URDU_MONTH_RANGE.sub(r"\1 to \2", s)
+
+
+def _count_word(word: str) -> str:
+    return str(lx.URDU_NUMBERS.get(word, word))
+
+
+# ---- values ----------------------------------------------------------------------------------
+def _values(s: str) -> list[_Value]:
+    taken = bytearray(len(s) + 1)
+    out: list[_Value] = []
+
+    def add(start: int, end: int, value: _Value | None) -> None:
+        if value is not None and not any(taken[start:end]):
+            taken[start:end] = b"\1" * (end - start)
+            out.append(value)
+
+    for m in lx.MONEY_COMPOUND.finditer(s):
+        parts = lx.COMPOUND_PART.findall(m.group("parts"))
+        total = sum(float(n) * lx.UNITS[u.lower()] for n, u in parts)
+        add(m.start(), m.end(), _Value(m.start(), m.end(), False, round(total, 6)))
+    for m in lx.MONEY_CUR_FIRST.finditer(s):
+        if m.group("r") == "to" and lx.FROM_BEFORE.search(s[max(0, m.start() - 8) : m.start()]):
+            continue  # "from $2.1 to $2.5 billion" is a change, not a range
+        add(m.start(), m.end(), _money(m, m.start(), m.end()))
+    for m in lx.MONEY_UNIT_FIRST.finditer(s):
+        add(m.start(), m.end(), _money(m, m.start(), m.end()))
+    for m in lx.MONEY_IMPLIED.finditer(s):
+        rupees = lx.RUPEE_NEAR.search(s[max(0, m.start() - 40) : m.start()])
+        if out and not rupees:  # only once the sentence has a real US$ amount
+            add(m.start("n"), m.end("u"), _money(m, m.start("n"), m.end("u")))
+    for m in lx.PCT.finditer(s):
+        if any(taken[m.start() : m.end()]):
+            continue
+        ranged = bool(lx.PCT_RANGE_BEFORE.search(s[max(0, m.start() - 8) : m.start()]))
+        pct = _Value(m.start(), m.end(), True, float(m.group("n")), ranged, m.group("sign") or "")
+        add(m.start(), m.end(), pct)
+    return sorted(out, key=lambda v: v.start)
+
+
+def _money(m: re.Match[str], start: int, end: int) -> _Value | None:
+    unit = (m.group("u") or "").lower()
+    number = float(m.group("n").replace(",", ""))
+    if unit:
+        value = number * lx.UNITS[unit]
+    elif "," in m.group("n") and number >= 1e6:
+        value = number / 1e6  # "$2,593,000,000"
+    else:
+        return None  # "$310" without a unit is not a figure we can trust
+    if not math.isfinite(value):
+        return None
+    ranged = "hi" in m.re.groupindex and m.group("hi") is not None
+    return _Value(start, end, False, round(value, 6), ranged)
+
+
+# ---- assigning periods to values -------------------------------------------------------------
+def _without_pcts(s: str, start: int, end: int, values: list[_Value]) -> str:
+    out, pos = [], start
+    for v in values:
+        if v.is_pct and start <= v.start and v.end <= end:
+            out.append(s[pos : v.start])
+            pos = v.end
+    out.append(s[pos:end])
+    return "".join(out)
+
+
+def _direct_after(
+    s: str, pos: int, limit: int, periods: list[Period], values: list[_Value]
+) -> Period | None:
+    """The period right after ``pos`` when only connecting words stand between."""
+    for p in periods:
+        if p.start >= pos:
+            gap = _without_pcts(s, pos, p.start, values)
+            ok = p.start < limit and len(gap) <= 60 and not lx.GAP_BLOCK.search(gap)
+            return p if ok and not _cmp_introduced(s, p) else None
+    return None
+
+
+def _cmp_introduced(s: str, p: Period) -> bool:
+    cue = lx.CMP_BEFORE_PERIOD.search(s[max(0, p.start - 40) : p.start])
+    if cue is None:
+        return False
+    from_to = lx.RANGE_WORD.search(s[p.start : p.end])
+    return not (cue.group(0).lower().startswith("from") and from_to)  # "From July to April"
+
+
+def _before(s: str, pos: int, periods: list[Period], claimed: set[int]) -> Period | None:
+    """Nearest earlier period that is not a comparator's own."""
+    for p in reversed(periods):
+        if p.end <= pos and id(p) not in claimed and not _cmp_introduced(s, p):
+            return p
+    return None
+
+
+def _comparator(s: str, m: _Value, prev_end: int, periods: list[Period], prev_cmp: bool) -> int:
+    """Position after the comparison word when ``m`` is a comparator, else -1."""
+    pre = s[prev_end : m.start]
+    cue = _last(lx.CMP_CUE, pre)
+    if cue is not None:
+        cue_end = prev_end + cue.end()
+        inside = [p for p in periods if cue_end <= p.start and p.end <= m.start]
+        if inside:
+            if lx.AFTER_CMP_PERIOD.match(s[inside[-1].end : m.start]):
+                return cue_end
+        else:
+            tail = s[cue_end : m.start]
+            limit = 12 if cue.group(0).lower() == "from" else 40
+            plain = not lx.RESET.search(tail) and not lx.CLAUSE_BREAK.search(tail)
+            if len(tail) <= limit and plain:
+                return cue_end
+    if prev_cmp:
+        masked, pos = [], prev_end
+        for p in periods:
+            if prev_end <= p.start and p.end <= m.start:
+                masked += [s[pos : p.start], "P"]
+                pos = p.end
+        if lx.AND_CHAIN.match("".join([*masked, s[pos : m.start]])):
+            return m.start
+    return -1
+
+
+def _cue_kind(kpre: str) -> str | None:
+    """'target' or 'projection' from the nearest such word, unless an outcome verb follows it."""
+    best: tuple[int, str] | None = None
+    for kind, regex in (("target", lx.TARGET_CUE), ("projection", lx.PROJ_CUE)):
+        for m in regex.finditer(kpre):
+            if best is None or m.start() > best[0]:
+                best = (m.start(), kind)
+    if best is None or lx.RESET.search(kpre[best[0] :]):
+        return None
+    return best[1]
+
+
+def _last(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    matches = list(regex.finditer(text))
+    return matches[-1] if matches else None
+
+
+def _clause(text: str) -> str:
+    """The text after the last clause break ("while", ";", "but")."""
+    last = _last(lx.CLAUSE_BREAK, text)
+    return text[last.end() :] if last else text
+
+
+def _money_kind(s: str, m: _Value, prev_money_end: int, prev_value_end: int, nxt: int) -> str:
+    kpre = _clause(s[prev_money_end : m.start][-160:])
+    post = s[m.end : nxt][:60]
+    near = s[prev_value_end : m.start][-40:]
+    if lx.DELTA_PRE.search(near) or lx.DELTA_POST.match(post):
+        return "other"  # a change ("an increase of $458 million"), not a level
+    if lx.THRESHOLD_PRE.search(near) or lx.THRESHOLD_POST.match(post):
+        return "other"  # "the first month above $400 million", "the $3 billion mark"
+    if lx.TARGET_POST.match(post):
+        return "target"
+    cue = _cue_kind(kpre)
+    if cue:
+        return cue
+    if m.is_range:
+        return "projection"
+    return "other" if lx.OTHER_CUE.search(kpre[-80:]) else "amount"
+
+
+def _nearest(v: _Value, candidates: list[_Value]) -> _Value | None:
+    def distance(c: _Value) -> int:
+        return v.start - c.end if c.end <= v.start else c.start - v.end
+
+    return min(candidates, key=distance, default=None)
+
+
+def _assign_money(
+    s: str, values: list[_Value], periods: list[Period], pub: Month | None
+) -> set[int]:
+    """Give each amount its span, kind and comparison flag; returns ids of comparator periods."""
+    monies = [v for v in values if not v.is_pct]
+    found: list[tuple[Period | None, str]] = []
+    claimed: set[int] = set()
+    for k, m in enumerate(monies):
+        prev_end = monies[k - 1].end if k else 0
+        limit = monies[k + 1].start if k + 1 < len(monies) else len(s)
+        cue_end = _comparator(s, m, prev_end, periods, k > 0 and monies[k - 1].cmp)
+        before = [v for v in values if v.end <= m.start]
+        after_pct = before and before[-1].is_pct and before[-1].end >= prev_end
+        if cue_end < 0 and after_pct and lx.AFTER_PCT_CMP.match(s[before[-1].end : m.start]):
+            cue_end = m.start  # "growth of 24% over $2.6 billion"
+        m.cmp = cue_end >= 0
+        direct = _direct_after(s, m.end, limit, periods, values)
+        if direct is not None and m.cmp:
+            claimed.add(id(direct))
+        if direct is None and m.cmp:
+            tail = [p for p in periods if cue_end <= p.start and p.end <= m.start]
+            found.append((tail[-1], "tail") if tail else (None, "default"))
+        else:
+            found.append((direct, "direct") if direct else (None, "before"))
+        nxt = next((v.start for v in values if v.start >= m.end), len(s))
+        m.kind = _money_kind(s, m, prev_end, before[-1].end if before else 0, nxt)
+    for k, m in enumerate(monies):
+        p, how = found[k]
+        if how == "before":
+            p = _before(s, m.start, periods, claimed)
+            found[k] = (p, how)
+        if p is not None and (p.rel is not None or p.rel_fy is not None):
+            m.cmp = True
+        if not m.cmp and p is not None:
+            m.span = p.span
+            single = m.span is not None and m.span[0] == m.span[1]
+            cumulative = lx.CUMULATIVE.search(s[max(0, m.start - 80) : m.start])
+            if how == "before" and single and cumulative and m.span is not None:
+                last = m.span[1]  # "bringing the cumulative total to": fiscal year to date
+                m.span = (fiscal_year_start(last.fiscal_year), last)
+        if m.kind in ("target", "projection"):
+            if p is not None and p.whole_fy and p.span is None and pub is not None:
+                m.span = shape_span(("fy", 0, 0), "fy", pub.fiscal_year)  # "for the current FY"
+            by = lx.BY_YEAR.search(s[m.end : m.end + 40])
+            if by is not None:  # "$10 billion by 2029": Pakistan's targets are fiscal years
+                fy = int(by.group("y") or by.group("fy"))
+                m.span = shape_span(("fy", 0, 0), "fy", fy if fy > 100 else two_digit(fy))
+    _comparator_spans(s, monies, [p for p, _ in found])
+    return claimed
+
+
+def _comparator_spans(s: str, monies: list[_Value], own: list[Period | None]) -> None:
+    """Name the period of each comparator from its own phrase or from the nearest main figure."""
+    mains = [m for m in monies if not m.cmp and m.span is not None]
+    for m, p in zip(monies, own, strict=True):
+        if not m.cmp:
+            continue
+        base = _nearest(m, [b for b in mains if b.end <= m.start] or mains)
+        if m.kind in ("target", "projection"):  # "compared with an annual target of $3.5bn"
+            m.cmp = False
+            if m.span is None:
+                named = p.span if p is not None and p.rel is None else None
+                m.span = named or (base.span if base is not None else None)
+            continue
+        if p is not None and p.cmp_rel is not None and base is not None and base.span:
+            m.span = (base.span[0].shift(p.cmp_rel), base.span[1].shift(p.cmp_rel))
+        elif p is not None and p.rel is None and p.rel_fy is None:
+            m.span = p.span
+            if m.span is None and p.needs is not None and base is not None and base.span:
+                m.span = p.needs(base.span[1])  # "November's $310 million" next to December 2024
+        elif base is not None and base.span is not None:
+            m.span = _comparator_span(s, p, base.span)
+        elif p is not None and p.rel == -1 and p.needs is not None:  # "last month" on its own
+            m.span, m.cmp = p.span, False
+        if base is not None and base.kind == "other" and m.kind == "amount":
+            m.kind = "other"
+
+
+def _comparator_span(s: str, p: Period | None, base: Span) -> Span | None:
+    if p is not None and p.rel_fy is not None:
+        shift = (p.rel_fy - base[1].fiscal_year) * 12
+    elif p is not None and p.rel is not None:
+        shift = p.rel
+    elif base[0] != base[1]:
+        shift = -12  # ranges are compared with the same months a year earlier
+    elif lx.MOM_WORDS.search(s):
+        shift = -1
+    elif lx.YOY_WORDS.search(s):
+        shift = -12
+    else:
+        return None  # a bare month compared with an unnamed period: ambiguous
+    return base[0].shift(shift), base[1].shift(shift)
+
+
+# ---- growth rates ----------------------------------------------------------------------------
+def _pct_fact(
+    s: str, v: _Value, values: list[_Value], periods: list[Period], claimed: set[int]
+) -> tuple[Span, str, float] | None:
+    k = values.index(v)
+    prev_end = values[k - 1].end if k else 0
+    nxt = values[k + 1].start if k + 1 < len(values) else len(s)
+    ppre, post = s[prev_end : v.start][-80:], s[v.end : nxt][:60]
+    if v.is_range or lx.PCT_OF.match(post) or lx.PCT_SHARE.search(ppre[-40:]):
+        return None
+    cues = [(len(ppre[-50:]) - c.end(), c) for c in lx.GROWTH_CUE.finditer(ppre[-50:])]
+    cues += [(c.start(), c) for c in lx.GROWTH_CUE.finditer(post[:40])]
+    kpre = _clause(ppre)
+    if not (cues or v.sign) or _cue_kind(kpre) or lx.OTHER_CUE.search(kpre[-60:]):
+        return None
+    if lx.PCT_OTHER_SUBJECT.search(kpre[-60:]):
+        return None  # inflation, GDP, the rupee, subscriber counts
+    monies = [m for m in values if not m.is_pct]
+    limit = next((m.start for m in monies if m.start >= v.end), len(s))
+    direct = _direct_after(s, v.end, limit, periods, values)
+    span: Span | None = None
+    if direct is not None and direct.rel is None and direct.rel_fy is None:
+        span = direct.span
+    else:
+        main = _nearest(v, [m for m in monies if not m.cmp and m.span is not None])
+        if main is not None:
+            if main.kind != "amount":
+                return None  # growth of a target, a net figure or a wider aggregate
+            span = main.span
+        else:
+            before = _before(s, v.start, periods, claimed)
+            span = before.span if before is not None and before.rel is None else None
+    if span is None:
+        return None
+    kind = _growth_kind(s, v, cues, periods, span, nxt)
+    value = v.value
+    signs = sorted(((d, c) for d, c in cues if c.group("neg") or c.group("pos")), key=_first)
+    if v.sign == "-" or (not v.sign and signs and signs[0][1].group("neg")):
+        value = -value
+    return span, kind, value
+
+
+def _first(item: tuple[int, re.Match[str]]) -> int:
+    return item[0]
+
+
+def _growth_kind(
+    s: str, v: _Value, cues: list[tuple[int, re.Match[str]]], periods: list[Period], span: Span,
+    nxt: int,
+) -> str:  # fmt: skip
+    named = sorted(((d, c) for d, c in cues if c.group("mom") or c.group("yoy")), key=_first)
+    if named:
+        return "mom_pct" if named[0][1].group("mom") else "yoy_pct"
+    for p in periods:  # "... compared to March": the compared period decides
+        if v.end <= p.start < nxt and _cmp_introduced(s, p):
+            if p.rel is not None:
+                return "mom_pct" if p.rel == -1 else "yoy_pct"
+            if p.end_moy is not None and span[0] == span[1]:
+                return "mom_pct" if (span[1].month - p.end_moy) % 12 == 1 else "yoy_pct"
+    return "yoy_pct"
+
+
+# ---- assembling facts ------------------------------------------------------------------------
+def _valid(span: Span | None) -> bool:
+    if span is None:
+        return False
+    first, last = span
+    years_ok = MIN_YEAR <= first.year <= MAX_YEAR and MIN_YEAR <= last.year <= MAX_YEAR
+    return years_ok and 0 <= last.index - first.index < 12
+
+
+def _amount_suspect(span: Span, value: float) -> str | None:
+    if span[1].year not in SANE_YEARS:
+        return None
+    months = span[1].index - span[0].index + 1
+    low, high = SANE_MONTHLY
+    if not low <= value / months <= high:
+        what = "monthly value" if months == 1 else f"per-month average over {months} months"
+        return f"{what} {value / months:g} outside {low:g}-{high:g} US$ m"
+    return None
+
+
+def _sentence_facts(raw: str, pub: Month | None) -> list[Fact]:
+    s = _normalise(raw)
+    values = _values(s)
+    if not values:
+        return []
+    periods = find_periods(s, [(v.start, v.end) for v in values])
+    resolve(periods, pub, survey_fy(s, pub))
+    claimed = _assign_money(s, values, periods, pub)
+    facts: list[Fact] = []
+    for v in values:
+        if not v.is_pct:
+            if not _valid(v.span) or v.span is None:
+                continue
+            kind = v.kind
+            if kind == "amount" and pub is not None and v.span[1] > pub:
+                kind = "projection"  # a period that has not ended cannot have data yet
+            suspect = _amount_suspect(v.span, v.value) if kind == "amount" else None
+            facts.append(Fact(*v.span, kind, v.value, None, raw, v.cmp, suspect))
+            continue
+        found = _pct_fact(s, v, values, periods, claimed)
+        if found is None or not _valid(found[0]):
+            continue
+        span, kind, value = found
+        limit = 100.0 if kind == "yoy_pct" else 60.0
+        suspect = f"growth {value:g}% outside +-{limit:g}%" if abs(value) > limit else None
+        facts.append(Fact(*span, kind, None, value, raw, False, suspect))
+    return facts
