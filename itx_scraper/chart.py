@@ -1,0 +1,164 @@
+"""Monthly exports as a PNG (matplotlib Agg): bars, records, fiscal years, 12-month average."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from itx_scraper.errors import ItxError
+from itx_scraper.events import is_record
+from itx_scraper.periods import MONTH_ABBR, Month, fiscal_year_label
+
+if TYPE_CHECKING:
+    from itx_scraper.store import Store
+
+INSTALL_HINT = "charts need matplotlib; install it with: pip install 'itx-scraper[chart]'"
+TITLES = {
+    "9": "Pakistan's IT exports: telecom, computer and information services (EBOPS 9)",
+    "services": "Pakistan's services exports (all EBOPS services)",
+}
+BAR, RECORD, AVERAGE, BOUNDARY = "#7fa7c9", "#d1495b", "#2e4057", "#9a9a9a"
+
+
+class ChartError(ItxError):
+    """The chart cannot be drawn (no data, unwritable path)."""
+
+
+class ChartUnavailable(ChartError):
+    """matplotlib, an optional extra, is not installed."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the chart shows, decided without matplotlib (so it can be tested and reported)."""
+
+    window: tuple[Month, ...]  # every calendar month shown, gaps included
+    values: Mapping[Month, float]  # the whole history, so records and averages see it all
+    records: tuple[Month, ...]  # months in the window that beat every earlier month
+    average: Mapping[Month, float]  # trailing 12-month mean where all 12 months are known
+    boundaries: tuple[Month, ...]  # Julys inside the window: a fiscal year starts there
+
+
+@dataclass(frozen=True)
+class ChartInfo:
+    path: Path
+    plan: Plan
+
+    def describe(self) -> str:
+        window = self.plan.window
+        records = ", ".join(map(str, self.plan.records)) or "none"
+        return (f"wrote {self.path} ({window[0]} to {window[-1]}, {len(window)} months; "
+                f"record months: {records})")  # fmt: skip
+
+
+def plan(rows: Sequence[Mapping[str, Any]], months: int) -> Plan:
+    """Window of the last ``months`` calendar months up to the newest stored month."""
+    values = {Month.parse(row["period"]): float(row["usd_million"]) for row in rows}
+    if not values:
+        raise ChartError("no monthly figures stored yet; run `itx-scraper run` first")
+    last = max(values)
+    window = tuple(last.shift(-i) for i in range(max(months, 1) - 1, -1, -1))
+    average = {}
+    for month in window:
+        year = [month.shift(-i) for i in range(12)]
+        if all(m in values for m in year):
+            average[month] = sum(values[m] for m in year) / 12
+    return Plan(
+        window=window,
+        values=values,
+        records=tuple(m for m in window if is_record(values, m)[0]),
+        average=average,
+        boundaries=tuple(m for m in window[1:] if m.month == 7),
+    )
+
+
+def _matplotlib() -> tuple[Any, Any, Any, Any]:
+    """Import matplotlib lazily: it is an optional extra and slow to import."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+    except ImportError as exc:
+        raise ChartUnavailable(INSTALL_HINT) from exc
+    return Figure, FigureCanvasAgg, Patch, Line2D
+
+
+def _tick_step(count: int) -> int:
+    return 1 if count <= 15 else 3 if count <= 48 else 6 if count <= 96 else 12
+
+
+def draw(chart: Plan, output: Path, *, series: str = "9") -> Path:
+    """Render ``chart`` to a PNG at ``output``."""
+    figure_class, canvas_class, patch_class, line_class = _matplotlib()
+    if not output.parent.is_dir():
+        raise ChartError(f"cannot write {output}: directory {output.parent} does not exist")
+    figure = figure_class(figsize=(11, 5.5), dpi=100)
+    canvas_class(figure)  # the Agg canvas: no display, no global pyplot state
+    axes = figure.add_subplot()
+    position = {month: i for i, month in enumerate(chart.window)}
+    shown = [m for m in chart.window if m in chart.values]
+    records = set(chart.records)
+    axes.bar(
+        [position[m] for m in shown],
+        [chart.values[m] for m in shown],
+        width=0.8,
+        color=[RECORD if m in records else BAR for m in shown],
+    )
+    if chart.average:
+        months = sorted(chart.average)
+        axes.plot([position[m] for m in months], [chart.average[m] for m in months],
+                  color=AVERAGE, linewidth=2)  # fmt: skip
+    top = max(chart.values[m] for m in shown)
+    axes.set_ylim(0, top * 1.1)
+    above = axes.get_xaxis_transform()  # x in data, y in axes fractions
+    for month in chart.boundaries:
+        x = position[month] - 0.5
+        axes.axvline(x, color=BOUNDARY, linestyle="--", linewidth=0.9)
+        axes.text(x + 0.2, 1.01, fiscal_year_label(month.fiscal_year), transform=above,
+                  fontsize=8, color="#555555", va="bottom")  # fmt: skip
+    for month in chart.records:
+        axes.annotate(
+            f"{chart.values[month]:,.0f}", (position[month], chart.values[month]),
+            xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7,
+            color=RECORD, fontweight="bold",
+        )  # fmt: skip
+    step = _tick_step(len(chart.window))
+    ticks = [i for i, m in enumerate(chart.window) if (m.index - chart.window[0].index) % step == 0]
+    axes.set_xticks(ticks)
+    axes.set_xticklabels(
+        [f"{MONTH_ABBR[chart.window[i].month - 1].capitalize()}-{chart.window[i].year % 100:02d}"
+         for i in ticks], rotation=45, ha="right", fontsize=8,
+    )  # fmt: skip
+    axes.set_xlim(-0.7, len(chart.window) - 0.3)
+    axes.set_ylabel("US$ million per month")
+    axes.set_title(TITLES.get(series, f"Pakistan's exports of EBOPS {series} services"),
+                   fontsize=12, pad=18)  # fmt: skip
+    axes.grid(axis="y", color="#e5e5e5")
+    axes.set_axisbelow(True)
+    handles = [patch_class(color=BAR, label="monthly exports"),
+               patch_class(color=RECORD, label="all-time monthly record")]  # fmt: skip
+    if chart.average:
+        handles.append(line_class([], [], color=AVERAGE, linewidth=2, label="12-month average"))
+    if chart.boundaries:
+        handles.append(line_class([], [], color=BOUNDARY, linestyle="--",
+                                  label="fiscal year starts (July)"))  # fmt: skip
+    figure.legend(handles=handles, loc="lower center", fontsize=8, frameon=False,
+                  ncols=len(handles), bbox_to_anchor=(0.5, 0.035))  # fmt: skip
+    figure.text(0.01, 0.01, "Source: State Bank of Pakistan, Trade in Services (EBOPS 2010), "
+                "credit; chosen vintage per month. Chart: itx-scraper.", fontsize=7,
+                color="#666666")  # fmt: skip
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    try:
+        figure.savefig(output, format="png")
+    except OSError as exc:
+        raise ChartError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    return output
+
+
+def render(store: Store, output: Path, *, series: str = "9", months: int = 36) -> ChartInfo:
+    """Chart the chosen monthly values of ``series`` from the store."""
+    chart = plan(store.best_monthly(series), months)
+    return ChartInfo(draw(chart, output, series=series), chart)
