@@ -8,15 +8,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import scrapy
-from twisted.internet.error import (
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
+from twisted.internet.error import TCPTimedOutError, TimeoutError
 
 from itx_scraper.errors import ParseError
+from itx_scraper.faults import checkpoint
 from itx_scraper.items import Document, ParsedDocument
+from itx_scraper.middlewares import OffsiteRequestError
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -71,13 +69,14 @@ class DocumentSpider(scrapy.Spider):
 
     def document(self, response: Response, parse: Callable[[bytes], ParsedDocument] | None) -> Document:
         """Describe a response; call ``parse`` on its body when the status is 200."""
+        checkpoint("spider.response")
         meta = response.meta
         doc = Document(
             source=self.name,
             url=meta.get("itx_requested_url", response.url),
             requested_url=response.url,
             http_status=response.status,
-            duration_ms=int(1000 * float(meta.get("download_latency") or 0)),
+            duration_ms=_duration_ms(meta),
             body=response.body,
             etag=_header(response, "ETag"),
             last_modified=_header(response, "Last-Modified"),
@@ -109,18 +108,37 @@ class DocumentSpider(scrapy.Spider):
         """Errback: a fetch that produced no response (DNS, refused, timeout, size cap)."""
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
-        if failure.check(TimeoutError, TCPTimedOutError):
-            error_class = "timeout"
-        elif failure.check(DNSLookupError, ConnectionRefusedError):
-            error_class = "network"
-        elif "maxsize" in str(failure.value).lower() or "larger than" in str(failure.value):
-            error_class = "size"
-        else:
-            error_class = "network"
         return Document(
             source=self.name,
             url=meta.get("itx_requested_url", request.url),
             requested_url=request.url,
-            error_class=error_class,
+            duration_ms=_duration_ms(meta),
+            error_class=failure_class(failure),
             error=f"{type(failure.value).__name__}: {failure.value}".strip(),
         )
+
+
+def failure_class(failure: Failure) -> str:
+    """Class of a fetch that got no response: timeout, size, robots, offsite, redirect, network."""
+    text = str(failure.value)
+    if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
+        return "timeout"
+    if failure.check(OffsiteRequestError):
+        return "offsite"
+    if failure.check(IgnoreRequest) and "robots.txt" in text:
+        return "robots"
+    if failure.check(IgnoreRequest) and "max redirections" in text:
+        return "redirect"  # a redirect loop, cut off after REDIRECT_MAX_TIMES
+    if "max size" in text or "maxsize" in text.lower() or failure.check(DownloadCancelledError):
+        return "size"  # Scrapy cancels a download above DOWNLOAD_MAXSIZE
+    # DNS, refused or lost connections (DNSLookupError, ConnectionRefusedError,
+    # CannotResolveHostError, DownloadConnectionRefusedError, ...) and anything else.
+    return "network"
+
+
+def _duration_ms(meta: dict[str, Any]) -> int | None:
+    """Whole-fetch time from FetchTimingMiddleware, else Scrapy's per-attempt latency."""
+    if meta.get("itx_elapsed_ms") is not None:
+        return int(meta["itx_elapsed_ms"])
+    latency = meta.get("download_latency")
+    return int(1000 * float(latency)) if latency is not None else None

@@ -1,0 +1,94 @@
+"""Spider for Pakistan Software Export Board news: list pages -> news pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlparse
+
+from itx_scraper.errors import LayoutError
+from itx_scraper.parsers.statement import PageSelectors, parse_date, soup
+from itx_scraper.spiders.statement import StatementSpider, response_text
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """Every selector of this spider. No PSEB news page is known (sources.md §6): these fit a
+    common WordPress-style news list; fix them here against a live page."""
+
+    item: str
+    item_link: str
+    item_date: str
+    next_page: str
+    page: PageSelectors
+
+
+SELECTORS = Selectors(
+    item="article.news-item, .news-list .post",
+    item_link="h2 a[href], h3 a[href], a.read-more[href]",
+    item_date="time[datetime], .post-date",
+    next_page='a[rel="next"], .pagination a.next, .nav-links a.next',
+    page=PageSelectors(
+        title=("article.news-detail h1", ".entry-title", "h1"),
+        date=("article.news-detail time[datetime]", ".post-date",
+              'meta[property="article:published_time"]'),  # fmt: skip
+        body=("article.news-detail .entry-content", ".entry-content"),
+        drop=(".sharedaddy", ".share", ".related-posts"),
+    ),
+)
+
+
+class PsebSpider(StatementSpider):
+    """Read the news list (``depth`` pages) and each news page it links to."""
+
+    name = "pseb"
+    page_selectors = SELECTORS.page
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.urls:
+            yield self.page_request(url, self.parse, itx_list_page=1)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        doc, readable = self.list_page(response)
+        if not readable:
+            yield doc
+            return
+        page = soup(response_text(response))
+        items = []
+        for item in page.select(SELECTORS.item):
+            link = item.select_one(SELECTORS.item_link)
+            if link is None or not link.get("href"):
+                continue
+            stamp = item.select_one(SELECTORS.item_date)
+            listed = None
+            if stamp is not None:
+                listed = parse_date(str(stamp.get("datetime") or stamp.get_text(" ")))
+            items.append((urljoin(response.url, str(link["href"])), link.get_text(" "), listed))
+        if not items:
+            yield self.error(doc, LayoutError(f"no news items ({SELECTORS.item}) on the list page"))
+            return
+        yield self.skipped(doc, f"list page with {len(items)} news items")
+        for url, title, listed in items:
+            key = urlparse(url).path.rstrip("/")
+            if key not in self.seen:
+                self.seen.add(key)
+                yield self.page_request(url, self.parse_detail, itx_doc_key=f"pseb:{key}",
+                                        itx_listed_date=listed, itx_listed_title=title)  # fmt: skip
+        number = int(response.meta.get("itx_list_page", 1))
+        following = page.select_one(SELECTORS.next_page)
+        if following is not None and following.get("href") and number < self.option_int("depth"):
+            yield self.page_request(urljoin(response.url, str(following["href"])), self.parse,
+                                    itx_list_page=number + 1)  # fmt: skip
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        yield self.detail(response, meta["itx_doc_key"], listed_date=meta.get("itx_listed_date"),
+                          listed_title=meta.get("itx_listed_title"))  # fmt: skip

@@ -1,0 +1,78 @@
+"""Spider for SBP's headline PDF ``ExportsImports-Goods.pdf`` (first SBP print of a month)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from itx_scraper.items import ParsedDocument
+from itx_scraper.parsers.sbp_pdf import parse_headline_pdf
+from itx_scraper.sources import SOURCES
+from itx_scraper.spiders.base import DocumentSpider
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+
+def parse_pdf(body: bytes) -> ParsedDocument:
+    """Parse the PDF into storage rows; ``location`` names page, row and column."""
+    release = parse_headline_pdf(body)
+    rows = [
+        {
+            "series": figure.series,
+            "flow": figure.flow,
+            "period": figure.period,
+            "period_start": str(figure.start),
+            "period_end": str(figure.end),
+            "months": figure.end.index - figure.start.index + 1,
+            "usd_million": figure.value,
+            "status": figure.status,
+            "location": figure.location,
+            "label": figure.label,
+            "header": figure.header,
+        }
+        for figure in release.figures
+    ]
+    return ParsedDocument("pdf", rows, str(release.latest_month))
+
+
+class SbpHeadlineSpider(DocumentSpider):
+    """Fetch the PDF from the first URL; when that fails, record it and try the next one."""
+
+    name = "sbp_headline"
+    default_urls = SOURCES["sbp_headline"].urls
+
+    def __init__(self, url: str | None = None, urls: Any = (), fallback_url: str = "",
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(url=url, urls=urls, **kwargs)
+        if fallback_url and fallback_url not in self.urls:
+            self.urls = (*self.urls, fallback_url)
+            self.allowed_domains = sorted(
+                {urlparse(u).hostname or "" for u in self.urls} - {""}
+            )
+
+    async def start(self) -> AsyncIterator[Any]:
+        if self.urls:
+            yield self.request(0)
+
+    def request(self, attempt: int) -> Any:
+        return self.document_request(self.urls[attempt], self.parse, itx_attempt=attempt)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        doc = self.document(response, parse_pdf)
+        yield doc
+        if doc.failed:
+            yield from self.fallback(response.meta)
+
+    def failed(self, failure: Failure) -> Iterator[Any]:  # type: ignore[override]
+        yield super().failed(failure)
+        yield from self.fallback(failure.request.meta)  # type: ignore[attr-defined]
+
+    def fallback(self, meta: dict[str, Any]) -> Iterator[Any]:
+        """The next configured URL after a failed attempt, if there is one."""
+        attempt = int(meta.get("itx_attempt", 0)) + 1
+        if attempt < len(self.urls):
+            self.logger.warning("%s failed; trying %s", self.urls[attempt - 1], self.urls[attempt])
+            yield self.request(attempt)

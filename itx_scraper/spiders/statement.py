@@ -1,0 +1,155 @@
+"""What the statement spiders share: list pages, detail pages, relevance and stated figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from scrapy.http import TextResponse
+
+from itx_scraper.errors import ParseError
+from itx_scraper.extract import extract
+from itx_scraper.parsers.statement import (
+    LanguageError,
+    PageSelectors,
+    StatementPage,
+    check_html,
+    is_relevant,
+    is_relevant_urdu,
+    is_urdu_only,
+    observation_rows,
+    parse_page,
+    statement_body,
+)
+from itx_scraper.sources import SOURCES
+from itx_scraper.spiders.base import DocumentSpider
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    import scrapy
+    from scrapy.http import Response
+
+    from itx_scraper.items import Document
+
+
+def response_text(response: Response) -> str:
+    """The decoded page; a response Scrapy did not see as text is read as UTF-8."""
+    if isinstance(response, TextResponse):
+        return response.text
+    return response.body.decode("utf-8", "replace")
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    """``scrapy crawl NAME -a depth=3`` passes strings; the config passes typed values."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    if isinstance(default, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, list):
+        return [part for part in value.split(",") if part.strip()]
+    return value
+
+
+class StatementSpider(DocumentSpider):
+    """Base for ministry, PID, PSEB and press spiders: list -> detail -> one Document each.
+
+    Every fetched page ends in exactly one Document, so that the fetch log has a row per
+    attempt: a statement with figures becomes a release; a list page, an off-topic page or
+    a statement without a US$ figure is logged as ``not_modified`` (nothing to store); a
+    broken page is an error with its bytes kept.
+    """
+
+    page_selectors: ClassVar[PageSelectors]
+    is_feed: ClassVar[bool] = False  # list pages are feeds (XML), not HTML pages
+
+    def __init__(self, url: str | None = None, urls: Any = (), **kwargs: Any) -> None:
+        defaults = SOURCES[self.name].options
+        self.options: dict[str, Any] = {key: _coerce(kwargs.pop(key, value), value)
+                                        for key, value in defaults.items()}  # fmt: skip
+        super().__init__(url=url, urls=urls, **kwargs)
+
+    def option_int(self, key: str) -> int:
+        return max(0, int(self.options[key]))
+
+    def page_request(self, url: str, callback: Callable[..., Any], **meta: Any) -> scrapy.Request:
+        """A request whose response and failure both end in the fetch log."""
+        return self.document_request(url, callback, **meta)
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def skipped(self, doc: Document, reason: str) -> Document:
+        """Nothing to store from this page (list page, off-topic, no figure): logged only."""
+        self.logger.info("%s: %s", doc.url, reason)
+        doc.not_modified = True
+        return doc
+
+    def error(self, doc: Document, exc: ParseError) -> Document:
+        doc.error_class = exc.error_class
+        doc.error = str(exc)
+        return doc
+
+    def list_page(self, response: Response) -> tuple[Document, bool]:
+        """The Document of a list page or feed and whether its links may be read."""
+        doc = self.document(response, None)
+        if doc.not_modified or doc.failed:
+            return doc, False
+        if not self.is_feed:
+            try:
+                check_html(response.body, doc.content_type)
+            except ParseError as exc:
+                return self.error(doc, exc), False
+        return doc, True
+
+    def detail(
+        self,
+        response: Response,
+        doc_key: str,
+        *,
+        listed_date: date | None = None,
+        listed_title: str | None = None,
+        selectors: PageSelectors | None = None,
+    ) -> Document:
+        """Turn a detail page into a statement release, a skip, or a recorded error."""
+        doc = self.document(response, None)
+        if doc.not_modified or doc.failed:
+            return doc
+        try:
+            page = parse_page(
+                response.body, response_text(response), selectors or self.page_selectors,
+                content_type=doc.content_type, listed_date=listed_date, listed_title=listed_title,
+            )  # fmt: skip
+            return self.statement(doc, page, doc_key)
+        except ParseError as exc:
+            return self.error(doc, exc)
+        except Exception as exc:  # a bug must not lose the page: record it, keep its bytes
+            self.logger.exception("unexpected failure parsing %s", response.url)
+            doc.error_class, doc.error = "parse", f"unexpected {type(exc).__name__}: {exc}"
+            return doc
+
+    def statement(self, doc: Document, page: StatementPage, doc_key: str) -> Document:
+        """Filter by topic and language, extract the figures, and fill in the release."""
+        full_text = page.full_text
+        if is_urdu_only(full_text):
+            if is_relevant_urdu(full_text):
+                raise LanguageError(
+                    "Urdu-only statement about IT exports: English text is required"
+                )
+            return self.skipped(doc, "Urdu-only page, not about IT exports")
+        if not is_relevant(full_text):
+            return self.skipped(doc, "not an IT export statement with a Pakistan context")
+        rows = observation_rows(extract(full_text, page.published))
+        if not rows:
+            return self.skipped(doc, "IT export statement without a US$ figure for a period")
+        own = [row for row in rows if not (row["note"] or "").startswith("comparison")]
+        doc.body = statement_body(page.title, page.published, page.text)
+        doc.format = "statement"
+        doc.observations = rows
+        doc.latest_period = max(row["period_end"] for row in own or rows)
+        doc.doc_key = doc_key
+        doc.title = page.title
+        doc.published_at = page.published.isoformat()
+        doc.text = page.text
+        return doc

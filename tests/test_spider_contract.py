@@ -1,0 +1,216 @@
+"""Contract of every spider in `scrapy list`: its fixture yields valid items; damage is loud."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date
+
+import pytest
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+from spider_fixtures import MOITT_IT, MOITT_NOFIG, MOITT_OFF, MOITT_URDU, SITES, Page
+from spider_harness import HTML, crawl, errors, fixture, good
+
+from itx_scraper.items import Document
+from itx_scraper.parsers.statement import statement_body
+from itx_scraper.periods import parse_range
+from itx_scraper.sources import SOURCES
+
+
+def loader() -> SpiderLoader:
+    settings = Settings()
+    settings.setmodule("itx_scraper.settings", priority="project")
+    return SpiderLoader.from_settings(settings)
+
+
+NAMES = sorted(loader().list())
+HOME_PAGE = (b"<!DOCTYPE html><html><head><title>State Bank of Pakistan</title></head><body>"
+             b"<h1>Welcome</h1><p>Latest news and circulars.</p></body></html>")  # fmt: skip
+
+
+def run(name: str, pages: dict[str, Page] | None = None, /, **kwargs: object) -> list[Document]:
+    site = SITES[name]
+    spider = loader().load(name)(**{**site.kwargs(), **kwargs})
+    return crawl(spider, site.urls() if pages is None else pages)
+
+
+def test_every_spider_has_a_fixture_site_and_a_source() -> None:
+    assert set(NAMES) == set(SITES), "each spider in `scrapy list` needs a fixture site"
+    assert set(NAMES) == {name for name, info in SOURCES.items() if info.crawled}
+
+
+def check_item(doc: Document) -> None:
+    assert doc.source in SOURCES and doc.http_status == 200 and doc.body
+    for row in doc.observations:
+        start, end = parse_range(row["period"])
+        assert (str(start), str(end)) == (row["period_start"], row["period_end"])
+        assert row["months"] == end.index - start.index + 1
+        assert row["flow"] in ("credit", "debit", "net") and row["series"]
+        assert math.isfinite(row["usd_million"])
+    if SOURCES[doc.source].statement:
+        assert doc.doc_key and doc.doc_key.startswith(f"{doc.source}:")
+        assert doc.title and doc.text and doc.format == "statement"
+        published = date.fromisoformat(doc.published_at or "")
+        assert doc.body == statement_body(doc.title, published, doc.text)
+        assert {row["series"] for row in doc.observations} == {"9"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fixture_yields_valid_items(name: str) -> None:
+    docs = run(name)
+    items = good(docs)
+    assert items, docs
+    for doc in items:
+        check_item(doc)
+    assert not errors(docs) or name == "moitt"  # the MoITT fixture holds an Urdu-only page
+
+
+def _truncated(body: bytes) -> bytes:
+    return body[: len(body) // 3]
+
+
+DAMAGE = {
+    "empty": lambda body: b"",
+    "truncated": _truncated,
+    "html-home-page": lambda body: HOME_PAGE,
+    "random-bytes": lambda body: random.Random(11).randbytes(20_000),
+}
+CASES = [(name, path, kind) for name in NAMES for path in SITES[name].documents for kind in DAMAGE]
+
+
+@pytest.mark.parametrize(("name", "path", "kind"), CASES,
+                         ids=[f"{n}-{p}-{k}" for n, p, k in CASES])  # fmt: skip
+def test_damaged_document_ends_in_a_recorded_error(name: str, path: str, kind: str) -> None:
+    site = SITES[name]
+    pages = site.urls()
+    url = site.base + path
+    original = pages[url]
+    content_type = HTML if kind == "html-home-page" else original.content_type
+    pages[url] = Page(DAMAGE[kind](original.body), content_type)
+    docs = run(name, pages)
+    failed = [d for d in errors(docs) if d.url == url]
+    assert failed, f"{name}: damaged {path} ({kind}) was not recorded as an error: {docs}"
+    assert all(d.error and d.error_class in ("parse", "layout") for d in failed)
+    assert not [d for d in good(docs) if d.url == url]
+
+
+# -- behaviour of single spiders -------------------------------------------------------------
+
+
+def test_moitt_follows_pagination_to_depth_and_keys_on_the_guid() -> None:
+    docs = run("moitt")
+    urls = [d.url for d in docs]
+    assert "https://moitt.gov.pk/News?page=2" in urls
+    [statement] = good(docs)
+    assert statement.doc_key == "moitt:698d2410-c7b3-4030-9c52-f279c60d89f3"
+    assert statement.url == "https://moitt.gov.pk" + MOITT_IT
+    skipped = {d.url for d in docs if d.not_modified}
+    assert {"https://moitt.gov.pk" + p for p in (MOITT_OFF, MOITT_NOFIG)} <= skipped
+    [urdu] = errors(docs)
+    assert urdu.url == "https://moitt.gov.pk" + MOITT_URDU and "Urdu-only" in (urdu.error or "")
+    shallow = [d.url for d in run("moitt", depth=1)]
+    assert "https://moitt.gov.pk/News?page=2" not in shallow
+
+
+def test_moitt_extra_pages_are_scanned() -> None:
+    pages = SITES["moitt"].urls()
+    pages["https://moitt.gov.pk/Detail/press"] = pages.pop("https://moitt.gov.pk/News?page=2")
+    docs = run("moitt", pages, pages=["https://moitt.gov.pk/Detail/press"], depth=1)
+    assert "https://moitt.gov.pk" + MOITT_URDU in [d.url for d in docs]
+
+
+def test_pid_walks_ids_down_from_the_newest_and_skips_gaps() -> None:
+    docs = run("pid")
+    assert [d.url.rsplit("/", 1)[1] for d in docs[1:]] == ["32377", "32376", "32375", "32374",
+                                                           "32373"]  # fmt: skip
+    gap = docs[-1]
+    assert gap.http_status == 404 and gap.not_modified and not gap.failed
+    [statement] = good(docs)
+    assert statement.doc_key == "pid:32377" and statement.published_at == "2024-05-18"
+    assert [(o["period"], o["usd_million"]) for o in statement.observations] == [
+        ("2024-04", 310.0), ("2023-07/2024-04", 2593.0)]
+
+
+def test_pid_start_id_walks_up() -> None:
+    docs = run("pid", start_id=32375, depth=3)
+    assert [d.url.rsplit("/", 1)[1] for d in docs] == ["32375", "32376", "32377"]
+    assert len(good(docs)) == 1
+
+
+def test_pid_uses_the_home_page_date_when_the_page_has_none() -> None:
+    pages = SITES["pid"].urls()
+    url = "https://pid.gov.pk/site/press_detail/32377"
+    pages[url] = Page(pages[url].body.replace(b'<div class="date">2024-05-18</div>', b""))
+    [statement] = good(run("pid", pages))
+    assert statement.published_at == "2024-05-18"
+
+
+def test_pseb_reads_both_list_pages() -> None:
+    docs = run("pseb")
+    assert "https://pseb.org.pk/news/delegation-riyadh" in [d.url for d in docs]
+    [statement] = good(docs)
+    assert statement.published_at == "2024-04-18"
+    assert statement.doc_key == "pseb:/news/it-exports-march-2024"
+
+
+def test_press_filters_items_and_reads_the_article() -> None:
+    docs = run("press")
+    assert len(docs) == 2  # the feed and one article; rice and stocks were never fetched
+    [article] = good(docs)
+    assert article.doc_key == "press:brecorder-40303030"
+    assert article.published_at == "2024-05-17"
+    assert "Related:" not in (article.text or "")
+
+
+def test_press_without_follow_uses_the_feed_text() -> None:
+    pages = SITES["press"].urls()
+    feed = pages["https://www.brecorder.com/feeds/business"]
+    feed.body = feed.body.replace(
+        b"rose 24 percent year-on-year in April.",
+        b"rose 24 percent year-on-year to $310 million in April 2024.",
+    )
+    [doc] = good(run("press", pages, follow=False))
+    assert doc.url.endswith("it-exports-up-24pc-to-310m-in-april")
+    assert [(o["period"], o["usd_million"]) for o in doc.observations] == [("2024-04", 310.0)]
+
+
+def test_press_article_on_another_site_is_refused_and_recorded() -> None:
+    pages = SITES["press"].urls()
+    feed = pages["https://www.brecorder.com/feeds/business"]
+    feed.body = feed.body.replace(b"https://www.brecorder.com/news/40303030",
+                                  b"https://evil.example.org/news/40303030")  # fmt: skip
+    docs = run("press", pages)
+    [refused] = errors(docs)
+    assert refused.error_class == "offsite" and "evil.example.org" in (refused.error or "")
+
+
+def test_headline_pdf_falls_back_to_the_archive_copy() -> None:
+    site = SITES["sbp_headline"]
+    primary = site.base + site.start
+    archive = "https://archive.sbp.org.pk/ecodata/ExportsImports-Goods.pdf"
+    pdf = site.urls()[primary]
+    docs = run("sbp_headline", {primary: Page(HOME_PAGE, HTML), archive: pdf},
+               fallback_url=archive)  # fmt: skip
+    assert [(d.url, d.error_class) for d in docs] == [(primary, "parse"), (archive, None)]
+    assert good(docs)[0].latest_period == "2024-04"
+    # the default URLs carry the fallback already; a 404 falls back too
+    spider = loader().load("sbp_headline")()
+    assert spider.urls == SOURCES["sbp_headline"].urls
+    docs = crawl(spider, {archive: pdf})
+    assert [(d.url, d.error_class) for d in docs] == [(primary, "4xx"), (archive, None)]
+
+
+def test_headline_pdf_rows_name_their_location() -> None:
+    [doc] = run("sbp_headline")
+    april = [o for o in doc.observations if o["series"] == "9" and o["period"] == "2024-04"]
+    assert [(o["usd_million"], o["location"].split(", column")[1]) for o in april] == [
+        (310.0, ' "Apr FY24"')]
+
+
+def test_scrapy_crawl_arguments_are_strings_and_are_coerced() -> None:
+    spider = loader().load("press")(feeds="https://a.pk/feed,https://b.pk/rss", depth="5",
+                                    follow="false")  # fmt: skip
+    assert spider.options == {"feeds": ["https://a.pk/feed", "https://b.pk/rss"], "depth": 5,
+                              "follow": False}  # fmt: skip
+    assert spider.allowed_domains == ["a.pk", "b.pk"]
