@@ -1,0 +1,246 @@
+"""Politeness end to end: robots.txt, User-Agent, delay, Retry-After, backoff, size cap, hosts."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Cli, Loopback, Route, write_config
+from sbp_workbook import build_dt, published_ict
+
+from itx_scraper.config import DEFAULT_USER_AGENT
+from itx_scraper.middlewares import backoff_seconds, host_allowed
+from itx_scraper.periods import Month
+
+PATH = "/ecodata/dt.xls"
+
+
+def last_fetch(db: Path) -> dict:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM fetches ORDER BY id DESC LIMIT 1").fetchone()
+    return dict(row)
+
+
+def configure(tmp_path: Path, loopback: Loopback, extra_http: str = "", extra: str = "") -> Path:
+    # write_config puts its own [http] first; a later [http] table would be a TOML error,
+    # so the test's HTTP keys are written in full here.
+    (tmp_path / "itx.toml").write_text(
+        '[run]\nsources = ["sbp_ebops"]\n[http]\ntimeout = 10.0\n'
+        + (extra_http or "delay = 0.0\nretries = 0\n")
+        + f'\n[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n'
+        + extra
+    )  # fmt: skip
+    return tmp_path / "itx.db"
+
+
+@pytest.fixture
+def workbook() -> bytes:
+    return build_dt(Month(2024, 4), published_ict())
+
+
+def test_robots_txt_disallow_is_a_recorded_error(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    db = configure(tmp_path, loopback)
+    loopback.serve(PATH, workbook)
+    loopback.serve("/robots.txt", b"User-agent: *\nDisallow: /ecodata/\n",
+                   headers={"Content-Type": "text/plain"})  # fmt: skip
+    result = cli("run")
+    assert result.returncode == 1
+    assert "robots" in result.stderr
+    fetch = last_fetch(db)
+    assert (fetch["status"], fetch["error_class"]) == ("error", "robots")
+    assert "robots.txt" in fetch["error"]
+    assert loopback.requests_to(PATH) == []  # the file itself was never requested
+
+    # A robots.txt that allows us: the same file is fetched.
+    loopback.serve("/robots.txt", b"User-agent: *\nDisallow: /private/\n",
+                   headers={"Content-Type": "text/plain"})  # fmt: skip
+    assert cli("run").returncode == 0
+    assert last_fetch(db)["status"] == "ok"
+
+
+def test_user_agent_is_identifying_and_configurable(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    configure(tmp_path, loopback)
+    loopback.serve(PATH, workbook)
+    assert cli("run").returncode == 0
+    agents = {r["headers"].get("User-Agent") for r in loopback.requests}
+    assert agents == {DEFAULT_USER_AGENT}
+    assert "itx-scraper/" in DEFAULT_USER_AGENT and "+http" in DEFAULT_USER_AGENT
+
+    configure(tmp_path, loopback,
+              'delay = 0.0\nretries = 0\nuser_agent = "acme-monitor/1 (ops@acme.test)"\n')
+    loopback.requests.clear()
+    assert cli("run").returncode == 0
+    assert {r["headers"].get("User-Agent") for r in loopback.requests} == {
+        "acme-monitor/1 (ops@acme.test)"
+    }
+
+
+def test_one_request_at_a_time_with_a_delay(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    # robots.txt and the workbook are two requests to one host: the delay separates them.
+    configure(tmp_path, loopback, "delay = 1.0\nretries = 0\n")
+    loopback.serve(PATH, workbook)
+    assert cli("run").returncode == 0
+    times = [r["at"] for r in loopback.requests]
+    paths = [r["path"] for r in loopback.requests]
+    assert paths == ["/robots.txt", PATH]
+    # DOWNLOAD_DELAY 1.0 with Scrapy's jitter (0.5-1.5 x): at least half a second apart.
+    assert times[1] - times[0] >= 0.45
+
+
+def test_retry_after_on_429_is_honoured(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    db = configure(tmp_path, loopback, "delay = 0.0\nretries = 2\n")
+    loopback.script(PATH, [
+        Route(b"slow down", 429, {"Retry-After": "1", "Content-Type": "text/plain"}),
+        Route(workbook),
+    ])  # fmt: skip
+    result = cli("run")
+    assert result.returncode == 0, result.stderr
+    hits = loopback.requests_to(PATH)
+    assert len(hits) == 2
+    assert hits[1]["at"] - hits[0]["at"] >= 0.9
+    fetch = last_fetch(db)
+    assert (fetch["status"], fetch["http_status"]) == ("ok", 200)
+    assert fetch["duration_ms"] >= 900  # the wait is part of the fetch
+
+
+def test_429_without_retries_left_is_classified(
+    tmp_path: Path, loopback: Loopback, cli: Cli
+) -> None:
+    db = configure(tmp_path, loopback)
+    loopback.serve(PATH, b"slow down", status=429,
+                   headers={"Retry-After": "1", "Content-Type": "text/plain"})  # fmt: skip
+    assert cli("run").returncode == 1
+    fetch = last_fetch(db)
+    assert (fetch["error_class"], fetch["http_status"]) == ("429", 429)
+
+
+def test_5xx_is_retried_with_backoff(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    db = configure(tmp_path, loopback, "delay = 0.0\nretries = 2\n")
+    loopback.script(PATH, [Route(b"oops", 502), Route(b"oops", 503), Route(workbook)])
+    result = cli("run")
+    assert result.returncode == 0, result.stderr
+    hits = loopback.requests_to(PATH)
+    assert len(hits) == 3
+    # Backoff base max(1, delay) = 1 s, then 2 s.
+    assert hits[1]["at"] - hits[0]["at"] >= 0.9
+    assert hits[2]["at"] - hits[1]["at"] >= 1.9
+    assert last_fetch(db)["status"] == "ok"
+
+
+def test_5xx_after_the_last_retry_is_an_error(tmp_path: Path, loopback: Loopback, cli: Cli) -> None:
+    db = configure(tmp_path, loopback)
+    loopback.serve(PATH, b"oops", status=500, headers={"Content-Type": "text/plain"})
+    assert cli("run").returncode == 1
+    assert len(loopback.requests_to(PATH)) == 1  # retries = 0
+    fetch = last_fetch(db)
+    assert (fetch["error_class"], fetch["http_status"]) == ("5xx", 500)
+    assert fetch["duration_ms"] is not None
+
+
+def test_403_is_classified_as_blocked(tmp_path: Path, loopback: Loopback, cli: Cli) -> None:
+    db = configure(tmp_path, loopback)
+    loopback.serve(PATH, b"<html>Access denied</html>", status=403,
+                   headers={"Content-Type": "text/html"})  # fmt: skip
+    result = cli("run")
+    assert result.returncode == 1
+    assert "error: sbp_ebops: 403: HTTP 403" in result.stderr
+    fetch = last_fetch(db)
+    assert (fetch["status"], fetch["error_class"], fetch["http_status"]) == ("error", "403", 403)
+
+
+def test_download_size_cap(tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes) -> None:
+    cap = len(workbook) - 1
+    db = configure(tmp_path, loopback, f"delay = 0.0\nretries = 0\nmax_bytes = {cap}\n")
+    loopback.serve(PATH, workbook)
+    result = cli("run")
+    assert result.returncode == 1
+    fetch = last_fetch(db)
+    assert (fetch["status"], fetch["error_class"]) == ("error", "size")
+    assert "max size" in fetch["error"]
+
+
+def test_redirect_to_another_host_is_refused(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    db = configure(tmp_path, loopback)
+    elsewhere = f"http://localhost:{loopback.port}/elsewhere.xls"
+    loopback.serve(PATH, b"", status=302, headers={"Location": elsewhere})
+    loopback.serve("/elsewhere.xls", workbook)
+    result = cli("run")
+    assert result.returncode == 1
+    assert loopback.requests_to("/elsewhere.xls") == []
+    fetch = last_fetch(db)
+    assert (fetch["status"], fetch["error_class"]) == ("error", "offsite")
+    assert "localhost" in fetch["error"] and fetch["url"] == loopback.url(PATH)
+
+    # A redirect within the configured host is followed.
+    loopback.serve(PATH, b"", status=302, headers={"Location": loopback.url("/elsewhere.xls")})
+    assert cli("run").returncode == 0
+    assert last_fetch(db)["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed", "ok"),
+    [
+        ("archive.sbp.org.pk", ["archive.sbp.org.pk"], True),
+        ("ARCHIVE.sbp.org.pk.", ["archive.sbp.org.pk"], True),
+        ("x.archive.sbp.org.pk", ["archive.sbp.org.pk"], True),
+        ("www.sbp.org.pk", ["archive.sbp.org.pk"], False),
+        ("evilarchive.sbp.org.pk", ["archive.sbp.org.pk"], False),
+        ("127.0.0.1", ["127.0.0.1"], True),
+        ("localhost", ["127.0.0.1"], False),
+    ],
+)
+def test_host_allowed(host: str, allowed: list[str], ok: bool) -> None:
+    assert host_allowed(host, allowed) is ok
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [backoff_seconds(n, 2.0, 10.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 10.0]
+
+
+def test_two_sources_on_one_host_take_turns(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    # Each spider has its own downloader: without chaining, both would hit the host at once.
+    (tmp_path / "itx.toml").write_text(
+        '[run]\nsources = ["sbp_ebops", "sbp_headline"]\n'
+        "[http]\ndelay = 0.6\ntimeout = 10.0\nretries = 0\n[history]\nbaseline = false\n"
+        f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n'
+        f'[sources.sbp_headline]\nurl = "{loopback.url("/assets/goods.pdf")}"\n'
+    )
+    loopback.serve(PATH, workbook)
+    loopback.serve("/assets/goods.pdf", b"%PDF-1.4 not really",
+                   headers={"Content-Type": "application/pdf"})
+    cli("run")  # the fake PDF fails to parse; only the order of requests matters here
+    seen = [(r["path"], r["at"]) for r in loopback.requests]
+    paths = [path for path, _ in seen]
+    assert sorted(paths) == sorted(["/robots.txt", PATH, "/robots.txt", "/assets/goods.pdf"])
+    first_done = paths.index(PATH)
+    assert paths[: first_done + 1] == ["/robots.txt", PATH]  # sbp_ebops first, entirely
+    gaps = [b - a for (_, a), (_, b) in zip(seen, seen[1:], strict=False)]
+    assert min(gaps) >= 0.25  # delay 0.6 with jitter 0.5-1.5: never two at once
+
+
+def test_host_groups() -> None:
+    from itx_scraper import config
+    from itx_scraper.runner import host_groups
+
+    cfg = config.load(None, "x.db")
+    groups = host_groups(cfg, ["sbp_ebops", "moitt", "sbp_headline", "pid"])
+    # sbp_headline falls back to archive.sbp.org.pk, the workbook's host.
+    assert ["sbp_ebops", "sbp_headline"] in groups
+    assert ["moitt"] in groups and ["pid"] in groups
