@@ -1,0 +1,217 @@
+"""Hostile servers and files: size caps, trickling, redirect loops, other hosts, a zip bomb.
+
+Every spider of the project (``scrapy list``) is pointed at the hostile server in one run,
+so sources added later are covered without editing this file. Each case must end in one
+fetch-log row per request with the expected error class, and store nothing from it.
+(Property tests for the workbook parser and the prose extractor live next door in
+test_parser_properties.py and test_extract_properties.py.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from faultkit import (  # the two fixtures register `hostile` and `_hostile_server` here
+    Hostile,
+    cli_env,
+    hostile_fixture,  # noqa: F401
+    hostile_server_fixture,  # noqa: F401
+    report,
+    run_cli,
+    sources_toml,
+    spider_names,
+    sql,
+)
+from sbp_workbook import build_dt, published_ict
+
+from itx_scraper.periods import Month
+
+HTTP = "[http]\ndelay = 0.0\nretries = 0\ntimeout = {timeout}\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    mode: str
+    expect: str  # error class in the fetch log
+    timeout: float = 10.0
+    away_host: str = "localhost"
+
+
+CASES = [
+    Case("50 MB page with Content-Length", "big", "size"),
+    Case("50 MB page without Content-Length", "big_unsized", "size"),
+    Case("trickle: 1 byte every 0.5 s", "trickle", "timeout", timeout=1.5),
+    Case("redirect loop", "loop", "redirect"),
+    Case("redirect to localhost", "away", "offsite", away_host="localhost"),
+    Case("redirect to 127.0.0.2", "away", "offsite", away_host="127.0.0.2"),
+]
+
+
+def configure(tmp_path: Path, url: str, names: tuple[str, ...], timeout: float = 10.0) -> None:
+    (tmp_path / "itx.toml").write_text(
+        HTTP.format(timeout=timeout) + "[history]\nbaseline = false\n" + sources_toml(url, names)
+    )
+
+
+def fetches(db: Path) -> list[dict]:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute("SELECT * FROM fetches ORDER BY id")]
+
+
+def assert_refused(db: Path, names: tuple[str, ...], expect: str, stderr: str) -> None:
+    rows = fetches(db)
+    for name in names:
+        mine = [r for r in rows if r["source"] == name]
+        assert mine, f"{name}: no fetch recorded"
+        for row in mine:
+            assert (row["status"], row["error_class"]) == ("error", expect), (name, row)
+            assert row["error"], row
+        assert f"error: {name}: {expect}:" in stderr, stderr
+    assert sql(db, "SELECT count(*) FROM observations") == [(0,)]
+    assert sql(db, "SELECT count(*) FROM releases") == [(0,)]  # no body, no evidence to keep
+    assert sql(db, "SELECT count(*) FROM alerts WHERE kind NOT IN ('source_error')") == [(0,)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_hostile_server_is_refused_and_recorded(
+    case: Case,
+    hostile: Hostile,
+    tmp_path: Path,
+) -> None:
+    names = spider_names()
+    hostile.mode, hostile.away_host = case.mode, case.away_host
+    configure(tmp_path, hostile.url("/ecodata/dt.xls"), names, case.timeout)
+    started = time.monotonic()
+    done = run_cli(tmp_path, "run", timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert_refused(tmp_path / "itx.db", names, case.expect, done.stderr)
+    if case.mode == "away":
+        assert hostile.hits_on(case.away_host) == []  # never contacted
+    if case.mode.startswith("big"):
+        deadline = time.monotonic() + 10
+        while len(hostile.streamed) < len(names) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the server notices the hang-up on its next write
+        assert hostile.streamed and max(hostile.streamed) < hostile.size  # cut off early
+    if case.mode == "trickle":
+        assert done.seconds < case.timeout + 30
+    report(
+        "hostile",
+        case=case.name,
+        sources=len(names),
+        expected=case.expect,
+        crashes=0,
+        stored=0,
+        seconds=round(time.monotonic() - started, 1),
+    )
+
+
+# -- zip bomb ---------------------------------------------------------------------------------
+
+BOMB_TEXT = 512 * 2**20  # one cell of 512 MiB 'A's, about 0.5 MB compressed
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def zip_bomb() -> bytes:
+    """A real xlsx whose title cell inflates to 512 MiB (a reader must hold it whole)."""
+    good = zipfile.ZipFile(io.BytesIO(build_dt(Month(2024, 4), published_ict())))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        for item in good.infolist():
+            data = good.read(item)
+            if item.filename != SHEET:
+                bomb.writestr(item.filename, data)
+                continue
+            head, tail = data.split(b"</t>", 1)
+            with bomb.open(item.filename, "w", force_zip64=True) as part:
+                part.write(head)
+                block = b"A" * 2**20
+                for _ in range(BOMB_TEXT // len(block)):
+                    part.write(block)
+                part.write(b"</t>" + tail)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return zip_bomb()
+
+
+MEASURE = """
+import json, resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+print(json.dumps({"rc": proc.returncode, "stderr": proc.stderr,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def run_measured(tmp_path: Path) -> dict:
+    """Run the CLI under a fresh parent whose RUSAGE_CHILDREN covers only that run."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, sys.executable, "-m", "itx_scraper", "run"],
+        capture_output=True,
+        text=True,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+PEAK_MB_LIMIT = 300  # a normal run peaks near 100 MB; inflating the bomb needs over 512 MB
+
+
+def test_xlsx_zip_bomb_is_refused_before_inflating(
+    bomb: bytes,
+    hostile: Hostile,
+    tmp_path: Path,
+) -> None:
+    assert len(bomb) < 2 * 2**20  # tiny on the wire
+    hostile.body, hostile.content_type = bomb, "application/vnd.ms-excel"
+    configure(tmp_path, hostile.url("/ecodata/dt.xls"), ("sbp_ebops",))
+    measured = run_measured(tmp_path)
+    assert measured["rc"] == 1, measured["stderr"]
+    db = tmp_path / "itx.db"
+    [row] = fetches(db)
+    assert (row["status"], row["error_class"]) == ("error", "size"), row
+    assert "uncompressed" in row["error"] or "ratio" in row["error"]
+    assert "error: sbp_ebops: size:" in measured["stderr"]
+    # Only the evidence is kept: the bytes as received, marked unparsed; no figure from it.
+    assert sql(db, "SELECT parse_status, size FROM releases") == [("error", len(bomb))]
+    assert sql(db, "SELECT count(*) FROM observations") == [(0,)]
+    peak_mb = measured["maxrss_kb"] / 1024
+    assert peak_mb < PEAK_MB_LIMIT, f"peak RSS {peak_mb:.0f} MB"
+    report(
+        "hostile",
+        case="xlsx zip bomb (512 MiB inflated, 0.5 MB sent)",
+        sources=1,
+        expected="size",
+        crashes=0,
+        stored=0,
+        peak_mb=round(peak_mb),
+    )
+
+
+def test_a_normal_run_stays_well_below_the_memory_bound(
+    hostile: Hostile,
+    tmp_path: Path,
+) -> None:
+    """The bound above means something only if a healthy run is far below it."""
+    hostile.body = build_dt(Month(2024, 4), published_ict())
+    hostile.content_type = "application/vnd.ms-excel"
+    configure(tmp_path, hostile.url("/ecodata/dt.xls"), ("sbp_ebops",))
+    measured = run_measured(tmp_path)
+    assert measured["rc"] == 0, measured["stderr"]
+    assert measured["maxrss_kb"] / 1024 < PEAK_MB_LIMIT / 2
