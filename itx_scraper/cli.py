@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,9 +28,15 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)  # on the handler: Scrapy resets logger levels when it starts
+    handler.addFilter(_quiet_apprise)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def _quiet_apprise(record: logging.LogRecord) -> bool:
+    """Apprise's debug and info lines print full URLs, secrets included: keep only warnings."""
+    return not (record.name.startswith("apprise") and record.levelno < logging.WARNING)
 
 
 def common_options(func: F) -> F:
@@ -87,7 +93,8 @@ def run(config_path: str | None, db_path: str | None, verbose: int, sources: tup
 
     setup_logging(verbose, quiet)
     cfg = load_config(config_path, db_path, sources)
-    echo: Callable[[str], None] = (lambda _text: None) if as_json else click.echo
+    printed: list[str] = []  # with --json, alerts printed for want of a destination go in it
+    echo: Callable[[str], None] = printed.append if as_json else click.echo
     try:
         summary = runner.run(cfg, dry_run=dry_run, verbose=verbose > 1, echo=echo)
     except LockedError as exc:
@@ -106,7 +113,7 @@ def run(config_path: str | None, db_path: str | None, verbose: int, sources: tup
         click.echo(f"error: {summary.deliveries['failed']} alert delivery attempt(s) failed; "
                    "they stay pending for the next run", err=True)  # fmt: skip
     if as_json:
-        click.echo(json.dumps(summary.as_dict(), sort_keys=True))
+        click.echo(json.dumps({**summary.as_dict(), "printed": printed}, sort_keys=True))
     sys.exit(summary.exit_code)
 
 
@@ -120,8 +127,11 @@ def describe_fetch(fetch: dict[str, Any]) -> str:
 @common_options
 @click.option("--months", default=13, show_default=True, help="How many recent months.")
 @click.option("--series", default="9", show_default=True, help="EBOPS code ('9' = ICT total).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="What was known at the end of this day (UTC): only releases retrieved "
+                   "by then count.")  # fmt: skip
 def show(config_path: str | None, db_path: str | None, verbose: int, months: int,
-         series: str) -> None:  # fmt: skip
+         series: str, as_of: datetime | None) -> None:  # fmt: skip
     """Print the latest months: value, MoM and YoY change, status and source."""
     from itx_scraper import report, runner
 
@@ -132,9 +142,14 @@ def show(config_path: str | None, db_path: str | None, verbose: int, months: int
     except ItxError as exc:
         fail(str(exc), exitcodes.FAILED)
     try:
-        rows = store.best_monthly(series)
+        rows = store.monthly_as_of(as_of.date(), series) if as_of else store.best_monthly(series)
     finally:
         store.close()
+    if as_of is not None:
+        if not rows:
+            click.echo(f"nothing was stored by the end of {as_of:%Y-%m-%d} (UTC)")
+            return
+        click.echo(f"As known at the end of {as_of:%Y-%m-%d} (UTC):")
     click.echo(report.monthly_table(rows, months))
 
 
@@ -234,6 +249,216 @@ def extract(file: Any, published: Any) -> None:
     for line in main_lines(text, day):
         click.echo(line)
 
+
+@cli.command()
+@common_options
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, help="How many matches.")
+@click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax (phrases, NEAR, prefix*).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per match.")
+def search(config_path: str | None, db_path: str | None, verbose: int, query: str, limit: int,
+           raw: bool, as_json: bool) -> None:  # fmt: skip
+    """Search the stored statements (title and text) and print the best matches.
+
+    Each match shows its release, publication date, source, version and a snippet.
+    """
+    from itx_scraper import runner
+
+    setup_logging(verbose, False)
+    cfg = load_config(config_path, db_path)
+    try:
+        store = runner.open_store(cfg)
+        try:
+            hits = store.search(query, limit=limit, raw=raw)
+        finally:
+            store.close()
+    except ItxError as exc:
+        fail(str(exc), exitcodes.FAILED)
+    for hit in hits:
+        if as_json:
+            click.echo(json.dumps(hit, ensure_ascii=False, sort_keys=True))
+            continue
+        click.echo(f"#{hit['release_id']}  {hit['published_at'] or '?'}  {hit['source']}"
+                   f"  v{hit['version']}  {hit['title'] or ''}\n    {hit['snippet']}\n"
+                   f"    {hit['url']}")  # fmt: skip
+    if not hits and not as_json:
+        click.echo(f"no statement matches {query!r}")
+
+
+@cli.command("export")
+@common_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="Output format.")  # fmt: skip
+@click.option("--series", multiple=True, metavar="S",
+              help="Only this EBOPS series, e.g. 9 or 9.2 (repeatable). Default: all.")  # fmt: skip
+@click.option("--vintages", is_flag=True,
+              help="Every stored observation with its release, source, retrieval time, status "
+                   "and cell, instead of the chosen value per period.")  # fmt: skip
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write to FILE instead of standard output.")  # fmt: skip
+def export_command(config_path: str | None, db_path: str | None, verbose: int, fmt: str,
+                   series: tuple[str, ...], vintages: bool,
+                   output: Path | None) -> None:  # fmt: skip
+    """Export figures as CSV or JSON, sorted for readable diffs (git scraping).
+
+    Rows are sorted by series, flow and period (then by vintage), so the same database
+    always gives byte-identical output. Without --vintages: the chosen value of every
+    period, months and fiscal-year-to-date ranges (best-ranked source, latest vintage).
+    """
+    from itx_scraper import export, runner
+
+    setup_logging(verbose, False)
+    cfg = load_config(config_path, db_path)
+    try:
+        store = runner.open_store(cfg)
+    except ItxError as exc:
+        fail(str(exc), exitcodes.FAILED)
+    try:
+        columns, records = export.rows(store, series=series, vintages=vintages)
+    finally:
+        store.close()
+    text = export.render(columns, records, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:  # write then rename, so a reader never sees half a file
+        partial.write_bytes(text.encode("utf-8"))
+        partial.replace(output)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}", exitcodes.FAILED)
+    click.echo(f"wrote {len(records)} rows to {output}", err=True)
+
+
+@cli.command("chart")
+@common_options
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.png",
+              default=Path("itx-chart.png"), show_default=True,
+              help="Where to write the PNG.")  # fmt: skip
+@click.option("--months", type=click.IntRange(min=1), default=36, show_default=True,
+              help="How many recent months to draw.")  # fmt: skip
+@click.option("--series", default="9", show_default=True, help="EBOPS code ('9' = ICT total).")
+def chart_command(config_path: str | None, db_path: str | None, verbose: int, output: Path,
+                  months: int, series: str) -> None:  # fmt: skip
+    """Draw monthly exports as a PNG: bars, record months marked, fiscal years, 12-month average.
+
+    Needs matplotlib (pip install 'itx-scraper[chart]').
+    """
+    from itx_scraper import chart, runner
+
+    setup_logging(verbose, False)
+    cfg = load_config(config_path, db_path)
+    try:
+        store = runner.open_store(cfg)
+    except ItxError as exc:
+        fail(str(exc), exitcodes.FAILED)
+    try:
+        info = chart.render(store, output, series=series, months=months)
+    except chart.ChartError as exc:
+        fail(str(exc), exitcodes.FAILED)
+    finally:
+        store.close()
+    click.echo(info.describe())
+
+
+@cli.command("demo")
+@click.option("--notify", "notify_url", metavar="URL",
+              help="Also send the demo's alerts to this Apprise URL (to check a Slack or e-mail "
+                   "setup). Without it, alerts are only printed.")  # fmt: skip
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Keep the demo's database, config and chart here (default: a new "
+                   "temporary folder, which is kept so you can explore it).")  # fmt: skip
+@click.option("-v", "--verbose", count=True, help="More log detail on stderr (-vv: debug).")
+def demo_command(notify_url: str | None, workdir: Path | None, verbose: int) -> None:
+    """Replay eight monthly SBP releases offline: the whole pipeline, its alerts, a table, a chart.
+
+    Serves the bundled releases (Nov 2023 to Jun 2024, the real dt.xls layout) on 127.0.0.1
+    and runs `itx-scraper run` once per release into a fresh database. No network needed.
+    """
+    from itx_scraper import demo
+
+    setup_logging(verbose, False)
+    try:
+        code = demo.run(workdir=workdir, notify_url=notify_url, echo=click.echo)
+    except demo.DemoUsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except ItxError as exc:
+        fail(str(exc), exitcodes.FAILED)
+    sys.exit(code)
+
+
+@cli.command()
+@common_options
+@click.option("--interval", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Start a cycle this often while a release is expected (default 3600).")
+@click.option("--cron", "cron", metavar="EXPR",
+              help='Start cycles on a cron schedule instead (local time), e.g. "0 * * * *".')
+@click.option("--idle-interval", type=click.FloatRange(min=0), default=6 * 3600.0,
+              show_default=True, metavar="SECONDS",
+              help="Outside release windows, at most one cycle this often (0: off).")  # fmt: skip
+@click.option("--jitter", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Random delay added to each start (default: a tenth of the gap, max 60).")
+@click.option("--source", "sources", multiple=True, metavar="NAME",
+              help="Run only this source (repeatable), as with `run`.")  # fmt: skip
+@click.option("--max-cycles", type=click.IntRange(min=1), metavar="N",
+              help="Stop after N cycles (for tests and benchmarks).")  # fmt: skip
+@click.option("--cycle-timeout", type=click.FloatRange(min=1), default=3600.0, show_default=True,
+              metavar="SECONDS", help="Terminate a cycle that runs longer than this.")  # fmt: skip
+def daemon(config_path: str | None, db_path: str | None, verbose: int, interval: float | None,
+           cron: str | None, idle_interval: float, jitter: float | None,
+           sources: tuple[str, ...], max_cycles: int | None,
+           cycle_timeout: float) -> None:  # fmt: skip
+    """Run `itx-scraper run` on a schedule, each cycle in a fresh subprocess.
+
+    Checks at --interval (or --cron) while a release is expected, from a day before its
+    window until it arrives, and at most every --idle-interval otherwise. SIGTERM or SIGINT
+    lets the running cycle finish, then exits 0 (a second signal ends the cycle). A cycle
+    that fails or crashes is logged and the daemon goes on.
+    """
+    from itx_scraper import daemon as daemon_module
+
+    setup_logging(max(verbose, 1), False)  # the daemon's log is its output: INFO by default
+    cfg = load_config(config_path, db_path, sources)
+    if interval is None and cron is None:
+        interval = 3600.0
+    try:
+        schedule = daemon_module.Schedule(interval=interval, cron=cron,
+                                          idle_interval=idle_interval, jitter=jitter)  # fmt: skip
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    command = daemon_module.cycle_command(cfg, sources, max(0, verbose - 1))
+    sys.exit(daemon_module.serve(cfg, schedule, command, max_cycles=max_cycles,
+                                 cycle_timeout=cycle_timeout))  # fmt: skip
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def status(config_path: str | None, db_path: str | None, verbose: int, as_json: bool) -> None:
+    """Show each source's last attempt, success and change, failures and next release,
+    the last run and pending deliveries.
+
+    Exits 1 when something needs attention (a failing source, an overdue release, deliveries
+    pending after a failed attempt, a failed or unfinished last run), so monitoring can call it.
+    """
+    from itx_scraper import runner
+    from itx_scraper import status as status_module
+
+    setup_logging(verbose, False)
+    cfg = load_config(config_path, db_path)
+    if not cfg.db.exists():
+        fail(f"no database at {cfg.db}; run `itx-scraper run` first", exitcodes.FAILED)
+    try:
+        store = runner.open_store(cfg)
+    except ItxError as exc:
+        fail(str(exc), exitcodes.FAILED)
+    try:
+        report = status_module.collect(store, cfg, clock.now())
+    finally:
+        store.close()
+    click.echo(json.dumps(report.as_dict(), sort_keys=True) if as_json
+               else status_module.render(report))  # fmt: skip
+    sys.exit(report.exit_code)
 
 def main() -> None:
     """Console-script entry point; a configuration error exits 2 (click's usage code)."""

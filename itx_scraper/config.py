@@ -30,6 +30,8 @@ SECTIONS: dict[str, dict[str, Any]] = {
         "thresholds": [],
         "projection_targets": [],
         "revision_tolerance": 0.5,
+        "mismatch_tolerance": 1.0,
+        "mismatch_tolerance_pct": 0.5,
         "max_attempts": 5,
         "backoff_seconds": 300,
     },
@@ -177,13 +179,35 @@ def _sources(raw: Any) -> dict[str, SourceConfig]:
         url = given.get("url")
         if url is not None and (not isinstance(url, str) or "://" not in url):
             raise ConfigError(f"[sources.{name}] url must be an absolute URL, got {url!r}")
-        enabled = given.get("enabled", info.enabled)
+        configured = any(key in given for key in info.required_options)
+        enabled = given.get("enabled", info.enabled or configured)
         if not isinstance(enabled, bool):
             raise ConfigError(f"[sources.{name}] enabled must be true or false")
         options = {k: v for k, v in given.items() if k not in SOURCE_KEYS}
+        _check_options(name, options, info.options)
+        missing = [key for key in info.required_options if not options.get(key)]
+        if enabled and missing:
+            raise ConfigError(f"[sources.{name}] is enabled but sets no {', '.join(missing)}")
         urls = (url,) if url else info.urls
         result[name] = SourceConfig(name=name, urls=urls, enabled=enabled, options=options)
     return result
+
+
+def _check_options(name: str, given: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Declared source options must have their default's type; others only warn."""
+    for key, value in given.items():
+        if key not in defaults:
+            logger.warning("config: unknown key %r in [sources.%s] passed on as is", key, name)
+            continue
+        default = defaults[key]
+        if isinstance(default, list):
+            _string_list(value, f"sources.{name}.{key}")
+        elif not _same_kind(default, value) or (isinstance(default, int) and value < 0):
+            raise ConfigError(
+                f"[sources.{name}] {key} must be a {type(default).__name__}"
+                f"{' >= 0' if isinstance(default, int) and not isinstance(default, bool) else ''}"
+                f", got {value!r}"
+            )
 
 
 def _templates(raw: Any) -> dict[str, dict[str, str]]:

@@ -7,6 +7,7 @@ import hashlib
 import io
 import logging
 import math
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -15,6 +16,7 @@ from typing import Any
 
 from itx_scraper import clock
 from itx_scraper.errors import ItxError
+from itx_scraper.faults import checkpoint
 from itx_scraper.items import Document
 from itx_scraper.periods import Month, format_range, parse_range
 from itx_scraper.store import NewRelease, Store
@@ -78,10 +80,35 @@ def ingest_document(
             store.mark_release_parsed(release_id, doc.latest_period)
         else:
             release_id = store.add_release(_release(doc, "ok"))
+        checkpoint("ingest.release")
         count = store.add_observations(release_id, doc.observations)
+        checkpoint("ingest.observations")
         store.add_fetch(**fetch, status="ok", release_id=release_id)
         alerts = events(store, release_id) if events else 0
+        checkpoint("ingest.events")  # the last moment before COMMIT
+    checkpoint("ingest.committed")
     return IngestResult("ok", release_id, count, alerts)
+
+
+def record_storage_error(
+    store: Store, doc: Document, exc: sqlite3.Error, *, run_id: int | None = None
+) -> None:
+    """The database refused a document (full, read-only): log the fetch as a storage error.
+
+    The failed transaction was rolled back, so nothing of the document is stored; the next
+    run fetches it again. If even this small row cannot be written, the log says why.
+    """
+    error = f"cannot store the document in {store.path}: {exc}"
+    try:
+        store.add_fetch(
+            run_id=run_id, source=doc.source, url=doc.url, started_at=clock.iso(),
+            finished_at=clock.iso(), http_status=doc.http_status, bytes=len(doc.body),
+            duration_ms=doc.duration_ms, status="error", error_class="storage", error=error,
+        )  # fmt: skip
+    except sqlite3.Error as again:
+        logger.error("%s: %s; recording that failed too: %s", doc.source, error, again)
+    else:
+        logger.info("%s: %s (%s)", doc.source, error, doc.url)
 
 
 def _release(doc: Document, parse_status: str) -> NewRelease:
@@ -144,7 +171,10 @@ def _load_history(store: Store, body: bytes, *, source: str, url: str) -> int:
         if store.find_release(source, release.sha256):
             return 0
         release_id = store.add_release(release)
-        return store.add_observations(release_id, rows)
+        checkpoint("history.release")
+        added = store.add_observations(release_id, rows)
+        checkpoint("history.observations")
+    return added
 
 
 def history_rows(body: bytes, *, label: str) -> list[dict[str, Any]]:

@@ -82,6 +82,33 @@ TEMPLATES: dict[str, dict[str, str]] = {
             "({fytd_label}: {fytd_value}). [Source]({url})"
         ),
     },
+    "reported": {
+        "title": "Reported: {series_name} {value} in {month_label} ({reporter})",
+        "body": (
+            "{reporter} reports {series_name} for {month_label} at {value}; SBP data pending.\n"
+            "{notes}Statement: {doc_title}\nSource: {url}"
+        ),
+        "markdown": (
+            "**{reporter} reports {series_name} for {month_label} at {value}**; "
+            "SBP data pending.\n\n{notes_md}[{doc_title}]({url})"
+        ),
+    },
+    "mismatch": {
+        "title": (
+            "Mismatch: {series_name} for {period_label}: {reported_value} ({reporter}) vs "
+            "{official_value} ({official_source})"
+        ),
+        "body": (
+            "{reporter} reported {series_name} for {period_label} at {reported_value}, but "
+            "{official_source} gives {official_value} (difference {difference}).\n"
+            "Statement: {doc_title} {statement_url}\nSBP: {url}"
+        ),
+        "markdown": (
+            "⚠️ **Mismatch for {period_label}:** {reporter} reported {reported_value}, "
+            "{official_source} gives **{official_value}** ({difference}).\n\n"
+            "[Statement]({statement_url}) · [SBP]({url})"
+        ),
+    },
 }
 GENERIC = {"title": "{title}", "body": "{text}", "markdown": "{text}"}
 
@@ -142,12 +169,19 @@ def fields(kind: str, series: str, facts: Mapping[str, Any]) -> dict[str, str]:
     out["url"] = str(facts.get("url") or "")
     month_text = facts.get("month")
     for key in ("value", "old", "new", "previous_value", "holder_value", "projection", "target",
-                "threshold"):  # fmt: skip
+                "threshold", "reported_value", "official_value"):  # fmt: skip
         if facts.get(key) is not None:
             out[key] = money(float(facts[key]))
-    for key in ("delta", "margin"):
+    for key in ("delta", "margin", "difference"):
         if facts.get(key) is not None:
             out[key] = signed_money(float(facts[key]))
+    # Reconciliation facts (reconcile.py) that are already text.
+    for key in ("reporter", "claim", "earlier_reports", "doc_title", "statement_url",
+                "official_source", "period_label"):  # fmt: skip
+        out[key] = str(facts.get(key) or "")
+    notes = [out["claim"], out["earlier_reports"]]
+    out["notes"] = "".join(f"{line}\n" for line in notes if line)
+    out["notes_md"] = "".join(f"{line}\n\n" for line in notes if line)
     if facts.get("pct") is not None:
         out["pct"] = percent(float(facts["pct"]))
     out["month_label"] = month_label(month_text)

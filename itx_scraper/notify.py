@@ -36,8 +36,8 @@ class Destination:
 
     @property
     def target(self) -> str:
-        """What people see: Apprise's privacy rendering, secrets masked."""
-        return str(self.service.url(privacy=True))
+        """What people see: Apprise's privacy rendering, plus masked header and payload values."""
+        return mask_custom_fields(str(self.service.url(privacy=True)))
 
     @property
     def plain_text(self) -> bool:
@@ -65,7 +65,10 @@ def destinations(config: Config) -> list[Destination]:
         loaded = apprise.AppriseConfig()
         if not loaded.add(str(Path(config_file))):
             raise DestinationError(f"cannot read Apprise config {config_file}")
-        for service in loaded.services():
+        services = loaded.services()
+        if not services:  # Apprise only logs a warning when the YAML does not load
+            raise DestinationError(f"Apprise config {config_file} defines no usable URL")
+        for service in services:
             found.append(Destination(service, frozenset(str(tag) for tag in service.tags)))
     unique = {d.key: d for d in found}
     return list(unique.values())
@@ -73,6 +76,11 @@ def destinations(config: Config) -> list[Destination]:
 
 def for_route(all_destinations: Iterable[Destination], route: str) -> list[Destination]:
     return [d for d in all_destinations if d.accepts(route)]
+
+
+def mask_custom_fields(url: str) -> str:
+    """Mask ``?+Header=value``, ``-param`` and ``:payload`` values, which Apprise shows in clear."""
+    return re.sub(r"([?&](?:[+:-]|%2B|%2D|%3A)[^=&#]*=)[^&#]*", r"\1****", url, flags=re.I)
 
 
 def mask_url(url: str) -> str:

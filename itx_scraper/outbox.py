@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itx_scraper import clock, events, notify
+from itx_scraper import clock, events, notify, reconcile
+from itx_scraper.faults import checkpoint
 from itx_scraper.messages import render
-from itx_scraper.sources import OFFICIAL, SOURCES
+from itx_scraper.sources import OFFICIAL, SOURCES, STATEMENTS
 
 if TYPE_CHECKING:
     from itx_scraper.config import Config
@@ -36,6 +39,10 @@ def events_hook(config: Config, *, silent: bool) -> EventsHook:
     """The function that ingest calls inside each release's transaction."""
     rules = rules_from(config)
     series_list = tuple(config.section("alerts")["series"])
+    tolerance = reconcile.Tolerance(
+        float(config.section("alerts")["mismatch_tolerance"]),
+        float(config.section("alerts")["mismatch_tolerance_pct"]),
+    )
     all_destinations = notify.destinations(config)
 
     def hook(store: Store, release_id: int) -> int:
@@ -45,7 +52,8 @@ def events_hook(config: Config, *, silent: bool) -> EventsHook:
         official = SOURCES[source].official if source in SOURCES else False
         raised: list[Event] = []
         for series in series_list:
-            history = store.history(series)
+            # Statements never shape official alerts (records, MoM): reconcile.py handles them.
+            history = [o for o in store.history(series) if o.source not in STATEMENTS]
             raised += events.evaluate(
                 series,
                 [o for o in history if o.release_id != release_id],
@@ -56,6 +64,10 @@ def events_hook(config: Config, *, silent: bool) -> EventsHook:
                 prior_alerts=_prior_alerts(store),
                 rules=rules,
             )
+            raised += reconcile.check(
+                store, series, release_id, source, official_sources=OFFICIAL,
+                statement_sources=STATEMENTS, known_sources=KNOWN_SOURCES, tolerance=tolerance,
+            )  # fmt: skip
         return record(store, raised, release_id, config, all_destinations)
 
     return hook
@@ -99,6 +111,7 @@ def record(
             [(d.key, d.target) for d in routed],
         )
         added += bool(alert_id)
+        checkpoint("outbox.alert")
     return added
 
 
@@ -110,6 +123,55 @@ def deliver(
     store: Store, config: Config, *, echo: Echo = print, dry_run: bool = False
 ) -> dict[str, int]:
     """Drain the outbox once. Each success is committed right after its send."""
+    with RecordCharts(store) as charts:
+        return _deliver(store, config, echo=echo, dry_run=dry_run, charts=charts)
+
+
+class RecordCharts:
+    """Record alerts carry the chart where Apprise can attach it; drawn once per drain."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.scratch: tempfile.TemporaryDirectory[str] | None = None
+        self.paths: dict[str, str | None] = {}
+
+    def __enter__(self) -> RecordCharts:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.scratch is not None:
+            self.scratch.cleanup()
+
+    def attachments(self, delivery: dict[str, Any], destination: notify.Destination
+                    ) -> list[str]:  # fmt: skip
+        if delivery["kind"] != "record" or not destination.service.attachment_support:
+            return []
+        series = self.store.alert_series(delivery["alert_id"]) or "9"
+        if series not in self.paths:
+            self.paths[series] = self._draw(series)
+        path = self.paths[series]
+        return [path] if path else []
+
+    def _draw(self, series: str) -> str | None:
+        from itx_scraper import chart
+
+        if self.scratch is None:
+            self.scratch = tempfile.TemporaryDirectory(prefix="itx-chart-")
+        output = Path(self.scratch.name) / f"itx-scraper-{series}.png"
+        try:
+            chart.render(self.store, output, series=series)
+        except chart.ChartUnavailable:
+            logger.info("matplotlib is not installed; record alerts go out without the chart")
+            return None
+        except Exception:  # a chart must never hold back an alert
+            logger.exception("drawing the chart for a record alert failed; sending without it")
+            return None
+        return str(output)
+
+
+def _deliver(
+    store: Store, config: Config, *, echo: Echo, dry_run: bool, charts: RecordCharts
+) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0, "given_up": 0, "printed": 0, "pending": 0}
     now = clock.now()
     for alert in store.undelivered_alerts():
@@ -136,10 +198,14 @@ def deliver(
             )  # fmt: skip
             counts["given_up"] += 1
             continue
+        checkpoint("deliver.before_send")
         result = notify.send(destination, delivery["title"], delivery["body"],
-                             delivery["markdown"])  # fmt: skip
+                             delivery["markdown"],
+                             attachments=charts.attachments(delivery, destination))  # fmt: skip
         if result.ok:
+            checkpoint("deliver.acked")  # a SIGKILL from here to the commit resends this one
             store.record_delivery(delivery["id"], status="sent", at=clock.iso())
+            checkpoint("deliver.recorded")
             counts["sent"] += 1
             continue
         attempts = int(delivery["attempts"]) + 1
@@ -158,6 +224,7 @@ def deliver(
             delivery["id"], status="pending", at=clock.iso(), error=result.error,
             next_attempt_at=clock.iso(now + timedelta(seconds=wait)) if wait else None,
         )  # fmt: skip
+        checkpoint("deliver.failed")
     return counts
 
 

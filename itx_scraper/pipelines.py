@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import TYPE_CHECKING, Self
 
-from itx_scraper.ingest import ingest_document
+from itx_scraper.faults import checkpoint
+from itx_scraper.ingest import ingest_document, record_storage_error
 from itx_scraper.middlewares import open_store
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class StorePipeline:
         config = config_module.load(settings.get("ITX_CONFIG"), settings.get("ITX_DB"))
         silent = settings.getbool("ITX_SILENT", self.store.observation_count() == 0)
         self.events = events_hook(config, silent=silent)
+        checkpoint("pipeline.open")
 
     def close_spider(self) -> None:
         if self.store is not None:
@@ -47,7 +50,13 @@ class StorePipeline:
     def process_item(self, item: Document) -> Document:
         assert self.store is not None
         run_id = self.crawler.settings.getint("ITX_RUN_ID") or None
-        result = ingest_document(self.store, item, run_id=run_id, events=self.events)
+        checkpoint("pipeline.before_ingest")
+        try:
+            result = ingest_document(self.store, item, run_id=run_id, events=self.events)
+        except sqlite3.Error as exc:  # a full or read-only database: say so, not 'crawl'
+            record_storage_error(self.store, item, exc, run_id=run_id)
+            return item
+        checkpoint("pipeline.after_ingest")
         if result.status == "error":  # the CLI prints the one error line; keep the log quiet
             logger.info("%s: %s (%s)", item.source, result.error, item.url)
         else:

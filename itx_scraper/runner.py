@@ -5,17 +5,21 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from itx_scraper import clock, exitcodes
 from itx_scraper.config import DEFAULT_DB, Config
 from itx_scraper.errors import ItxError
+from itx_scraper.faults import checkpoint
 from itx_scraper.ingest import load_baseline
-from itx_scraper.store import Store
+from itx_scraper.sources import SOURCES
+from itx_scraper.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +69,14 @@ class RunSummary:
 
     @property
     def source_errors(self) -> dict[str, str]:
+        """Failing sources; a file source counts only its last attempt (a fallback may succeed)."""
         errors: dict[str, str] = {}
         for fetch in self.fetches:
+            info = SOURCES.get(fetch["source"])
             if fetch["status"] == "error":
                 errors[fetch["source"]] = f"{fetch['error_class']}: {fetch['error']}"
+            elif info is not None and not info.statement:
+                errors.pop(fetch["source"], None)
         return errors
 
     @property
@@ -86,6 +94,7 @@ class RunSummary:
             "exit_code": self.exit_code,
             "sources": self.sources,
             "fetches": counts,
+            "bytes": sum(fetch["bytes"] or 0 for fetch in self.fetches),
             "errors": self.source_errors,
             "alerts": self.alerts,
             "deliveries": self.deliveries,
@@ -119,11 +128,63 @@ def crawl(config: Config, sources: list[str], *, run_id: int, silent: bool, verb
     process = CrawlerProcess(settings)
     # Scrapy's logging setup sets its loggers to DEBUG; keep them at our level.
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    chains = [_chain(process, config, group, delay=float(http["delay"]))
+              for group in host_groups(config, sources)]  # fmt: skip
+    # Scrapy's join() would stop the reactor during the pause between chained spiders,
+    # so the reactor stops when every chain has finished.
+    from twisted.internet import reactor  # installed by the first crawl above
+    from twisted.internet.defer import DeferredList
+
+    def stop(_: Any) -> None:
+        # Later, so that a chain that ended before reactor.run() cannot stop it too early.
+        reactor.callLater(0, lambda: reactor.running and reactor.stop())  # type: ignore
+
+    DeferredList(chains, consumeErrors=True).addBoth(stop)
+    process.start(stop_after_crawl=False)
+
+
+def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
+    """Sources grouped so that no two groups share a host; a group's spiders run in turn.
+
+    Each spider has its own downloader, so CONCURRENT_REQUESTS_PER_DOMAIN holds per spider:
+    two spiders on one host must not run at the same time.
+    """
+    groups: list[tuple[set[str], list[str]]] = []
     for name in sources:
         source = config.sources[name]
-        spider = process.spider_loader.load(name)
-        process.crawl(spider, urls=source.urls, **source.options)
-    process.start()
+        urls = [*source.urls, *(v for v in source.options.values() if isinstance(v, str))]
+        hosts = {urlparse(url).hostname or "" for url in urls if "://" in url} - {""}
+        merged = (hosts, [name])
+        rest = []
+        for group in groups:
+            if group[0] & merged[0]:
+                merged = (group[0] | merged[0], group[1] + merged[1])
+            else:
+                rest.append(group)
+        groups = [*rest, merged]
+    return sorted((names for _, names in groups), key=lambda names: sources.index(names[0]))
+
+
+def _chain(process: Any, config: Config, names: list[str], *, delay: float) -> Any:
+    """Crawl ``names`` one after another, ``delay`` apart; a failing spider never stops the next."""
+
+    def start(index: int) -> Any:
+        source = config.sources[names[index]]
+        spider = process.spider_loader.load(names[index])
+        finished = process.crawl(spider, urls=source.urls, **source.options)
+        if index + 1 < len(names):
+            finished.addBoth(lambda _: later(index + 1))
+        return finished
+
+    def later(index: int) -> Any:
+        # Imported here: the first crawl installs Scrapy's reactor; importing it earlier
+        # would install Twisted's default one instead.
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        return deferLater(reactor, delay, start, index)
+
+    return start(0)
 
 
 def record_silent_spiders(store: Store, config: Config, run_id: int, sources: list[str]) -> None:
@@ -146,25 +207,42 @@ def run(
     echo: Callable[[str], None] = print,
 ) -> RunSummary:
     """One complete cycle; the caller turns the summary into output and an exit code."""
-    from itx_scraper import outbox
+    from itx_scraper import health, outbox
 
+    checkpoint("run.start")
     store = open_store(config)
     try:
         with run_lock(config.db):
+            checkpoint("run.locked")
             silent = prepare(store, config)
+            checkpoint("run.prepared")
             sources = list(config.run_sources)
             run_id = store.start_run(sources, os.getpid())
-            if sources:
-                crawl(config, sources, run_id=run_id, silent=silent, verbose=verbose)
-            record_silent_spiders(store, config, run_id, sources)
-            summary = RunSummary(run_id, sources, store.run_fetches(run_id))
-            summary.alerts = outbox.count_created_in_run(store, run_id)
-            summary.deliveries = outbox.deliver(store, config, echo=echo, dry_run=dry_run)
+            checkpoint("run.started")
+            try:
+                if sources:
+                    checkpoint("crawl.before")
+                    crawl(config, sources, run_id=run_id, silent=silent, verbose=verbose)
+                    checkpoint("crawl.after")
+                record_silent_spiders(store, config, run_id, sources)
+                ops_alerts = health.check(store, config, sources)  # source_error, overdue, ...
+                checkpoint("health.checked")
+                summary = RunSummary(run_id, sources, store.run_fetches(run_id))
+                summary.alerts = outbox.count_created_in_run(store, run_id) + ops_alerts
+                summary.deliveries = outbox.deliver(store, config, echo=echo, dry_run=dry_run)
+                checkpoint("run.delivered")
+            except BaseException as exc:  # the runs row must not stay 'running' (status)
+                store.finish_run(run_id, status="crashed", exit_code=exitcodes.FAILED, counts={},
+                                 errors={"run": f"{type(exc).__name__}: {exc}"})  # fmt: skip
+                raise
             status = "ok" if summary.exit_code == exitcodes.OK else "failed"
             store.finish_run(
                 run_id, status=status, exit_code=summary.exit_code, counts=summary.as_dict(),
                 errors=summary.source_errors,
             )  # fmt: skip
+            checkpoint("run.finished")
             return summary
+    except sqlite3.Error as exc:  # e.g. the disk filled up mid-run: one clear line, exit 1
+        raise StoreError(f"cannot write database {config.db}: {exc}") from exc
     finally:
         store.close()

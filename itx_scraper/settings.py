@@ -27,8 +27,13 @@ TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False  # the cache would serve stale copies on 5xx; we do our own validators
 
 DOWNLOADER_MIDDLEWARES = {
-    "itx_scraper.middlewares.ConditionalGetMiddleware": 560,
+    # Lower numbers see requests first and responses last.
+    "itx_scraper.middlewares.FetchTimingMiddleware": 10,
+    "itx_scraper.middlewares.ConfiguredHostsMiddleware": 50,  # before robots.txt (100)
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "itx_scraper.middlewares.BackoffRetryMiddleware": 550,
     "itx_scraper.middlewares.RetryAfterMiddleware": 555,
+    "itx_scraper.middlewares.ConditionalGetMiddleware": 560,
 }
 ITEM_PIPELINES = {"itx_scraper.pipelines.StorePipeline": 300}
 
@@ -37,6 +42,8 @@ ITX_DB = None
 ITX_CONFIG = None
 ITX_RUN_ID = None
 ITX_SILENT = None
+ITX_RETRY_BACKOFF = None  # seconds before the first retry, doubling; None: max(1, DOWNLOAD_DELAY)
+ITX_RETRY_AFTER_CAP = 300.0  # longest wait for Retry-After or backoff
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from sqlite_utils.migrations import Migrations
 
 from itx_scraper import clock
 from itx_scraper.errors import ItxError
+from itx_scraper.faults import checkpoint
 from itx_scraper.sources import SOURCES
 
 migrations = Migrations("itx_scraper")
@@ -171,6 +175,144 @@ def m001_core(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_query_views(db: Database) -> None:
+    """Views for questions people ask: ``ict_fytd``, ``ict_records`` and ``revisions``."""
+    # Fiscal year of a 'YYYY-MM' text: the calendar year, plus one from July on (FY24 ends Jun-24).
+    fiscal_year = "CAST(substr({p}, 1, 4) AS INTEGER) + (CAST(substr({p}, 6, 2) AS INTEGER) >= 7)"
+    # FYTD per fiscal year and month count: a stored FYTD figure when one exists (SBP's own
+    # column, which carries SBP's revisions of earlier months; best-ranked source, latest
+    # vintage), else the sum of ict_monthly when no month is missing. Same rule as events.fytd.
+    db.execute(
+        f"""
+        CREATE VIEW ict_fytd AS
+        WITH monthly AS (
+            SELECT period, usd_million, {fiscal_year.format(p="period")} AS fy,
+                   (CAST(substr(period, 6, 2) AS INTEGER) + 5) % 12 + 1 AS fm
+            FROM ict_monthly
+        ),
+        reported AS (
+            SELECT {fiscal_year.format(p="period_end")} AS fy, months, period_start, period_end,
+                   usd_million, 'reported' AS basis, source
+            FROM best_observations
+            WHERE series = '9' AND flow = 'credit' AND months BETWEEN 2 AND 12
+              AND substr(period_start, 6, 2) = '07'
+        ),
+        summed AS (
+            SELECT a.fy, a.fm AS months, min(b.period) AS period_start, a.period AS period_end,
+                   sum(b.usd_million) AS usd_million, 'sum' AS basis, NULL AS source
+            FROM monthly a JOIN monthly b ON b.fy = a.fy AND b.fm <= a.fm
+            GROUP BY a.period
+            HAVING count(*) = a.fm
+        ),
+        fytd AS (
+            SELECT * FROM reported
+            UNION ALL
+            SELECT * FROM summed s
+            WHERE NOT EXISTS (SELECT 1 FROM reported r WHERE r.fy = s.fy AND r.months = s.months)
+        )
+        SELECT printf('FY%02d', cur.fy % 100) AS fiscal_year, cur.months, cur.period_start,
+               cur.period_end, cur.usd_million, cur.basis, cur.source,
+               prior.usd_million AS prior_usd_million, prior.basis AS prior_basis,
+               cur.usd_million - prior.usd_million AS delta,
+               (cur.usd_million / prior.usd_million - 1) * 100 AS growth_pct
+        FROM fytd cur
+        LEFT JOIN fytd prior ON prior.fy = cur.fy - 1 AND prior.months = cur.months
+        ORDER BY cur.period_end
+        """
+    )
+    # Same rule as events.is_record: strictly above every earlier month; on a tie for the
+    # previous high, the later month is named.
+    db.execute(
+        """
+        CREATE VIEW ict_records AS
+        WITH running AS (
+            SELECT period, usd_million,
+                   max(usd_million) OVER (
+                       ORDER BY period ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                   ) AS previous_max
+            FROM ict_monthly
+        )
+        SELECT r.period, r.usd_million,
+               (SELECT max(p.period) FROM ict_monthly p
+                WHERE p.period < r.period AND p.usd_million = r.previous_max)
+                   AS previous_record_period,
+               r.previous_max AS previous_record_usd_million,
+               r.usd_million - r.previous_max AS margin
+        FROM running r
+        WHERE r.previous_max IS NOT NULL AND r.usd_million > r.previous_max + 1e-9
+        ORDER BY r.period
+        """
+    )
+    # First print: the earliest official observation of the month, or the earliest of any
+    # source when no official one exists (baseline figures are compilations, not prints).
+    db.execute(
+        """
+        CREATE VIEW revisions AS
+        WITH vintages AS (
+            SELECT o.period, o.usd_million, o.status, o.release_id, r.source, r.retrieved_at,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY o.period
+                       ORDER BY COALESCE(s.official, 0) DESC, r.retrieved_at, o.id
+                   ) AS print_order,
+                   count(*) OVER (PARTITION BY o.period) AS vintages
+            FROM observations o
+            JOIN releases r ON r.id = o.release_id
+            LEFT JOIN source_ranks s ON s.source = r.source
+            WHERE o.series = '9' AND o.flow = 'credit' AND o.months = 1
+        )
+        SELECT v.period,
+               v.usd_million AS first_usd_million, v.status AS first_status,
+               v.source AS first_source, v.release_id AS first_release_id,
+               v.retrieved_at AS first_retrieved_at,
+               m.usd_million AS latest_usd_million, m.status AS latest_status,
+               m.source AS latest_source, m.release_id AS latest_release_id,
+               m.usd_million - v.usd_million AS delta, v.vintages
+        FROM vintages v JOIN ict_monthly m ON m.period = v.period
+        WHERE v.print_order = 1
+        ORDER BY v.period
+        """
+    )
+
+
+@migrations()
+def m003_release_search(db: Database) -> None:
+    """Full-text index (FTS5) of release titles and texts, kept in sync by triggers."""
+    db.execute(
+        """CREATE VIRTUAL TABLE releases_fts USING fts5(
+               title, text, content='releases', content_rowid='id',
+               tokenize='unicode61 remove_diacritics 2')"""
+    )
+    # Only releases with a title or text (statements) are indexed; workbooks have neither.
+    indexed = "{row}.title IS NOT NULL OR {row}.text IS NOT NULL"
+    db.execute(
+        f"""CREATE TRIGGER releases_fts_insert AFTER INSERT ON releases
+            WHEN {indexed.format(row="new")} BEGIN
+              INSERT INTO releases_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+            END"""
+    )
+    db.execute(
+        f"""CREATE TRIGGER releases_fts_delete AFTER DELETE ON releases
+            WHEN {indexed.format(row="old")} BEGIN
+              INSERT INTO releases_fts (releases_fts, rowid, title, text)
+              VALUES ('delete', old.id, old.title, old.text);
+            END"""
+    )
+    db.execute(
+        f"""CREATE TRIGGER releases_fts_update AFTER UPDATE OF title, text ON releases BEGIN
+              INSERT INTO releases_fts (releases_fts, rowid, title, text)
+              SELECT 'delete', old.id, old.title, old.text WHERE {indexed.format(row="old")};
+              INSERT INTO releases_fts (rowid, title, text)
+              SELECT new.id, new.title, new.text WHERE {indexed.format(row="new")};
+            END"""
+    )
+    db.execute(
+        f"""INSERT INTO releases_fts (rowid, title, text)
+            SELECT id, title, text FROM releases WHERE {indexed.format(row="releases")}"""
+    )
+    db.execute("CREATE INDEX releases_doc_key ON releases (source, doc_key, id)")
+
+
 @dataclass(frozen=True)
 class Obs:
     """One stored observation with the release facts the event rules need."""
@@ -234,6 +376,8 @@ class Store:
             conn = sqlite3.connect(str(path), timeout=30)
             db = Database(conn)
             db.execute("PRAGMA foreign_keys = ON")
+            if os.environ.get("ITX_MAX_PAGE_COUNT"):  # TEST ONLY: a full disk (tests/faults)
+                db.execute(f"PRAGMA max_page_count = {int(os.environ['ITX_MAX_PAGE_COUNT'])}")
             if db.journal_mode != "wal":
                 db.enable_wal()
             migrations.apply(db)
@@ -467,6 +611,7 @@ class Store:
                    WHERE id = ?""",
                 [status, error, at, next_attempt_at, status, at, delivery_id],
             )
+            checkpoint("store.delivery")  # inside the transaction that records the attempt
             alert_id = self.db.execute(
                 "SELECT alert_id FROM deliveries WHERE id = ?", [delivery_id]
             ).fetchone()[0]
@@ -548,4 +693,254 @@ class Store:
     def run_fetches(self, run_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM fetches WHERE run_id = ? ORDER BY id", [run_id]))
 
+    # -- queries for show/export/views ---------------------------------------------------
 
+    def monthly_as_of(
+        self, day: date, series: str = "9", flow: str = "credit"
+    ) -> list[dict[str, Any]]:
+        """``best_monthly`` as the database knew it at the end of ``day`` (UTC).
+
+        Only releases retrieved before the next midnight count; the ranking is that of
+        ``best_observations`` (source rank, then the newest retrieval).
+        """
+        return list(
+            self.db.query(
+                """SELECT period, usd_million, status, source, release_id, release_url,
+                          source_url, retrieved_at
+                   FROM (
+                       SELECT o.period, o.usd_million, o.status, r.source, o.release_id,
+                              r.url AS release_url, o.source_url, r.retrieved_at,
+                              ROW_NUMBER() OVER (
+                                  PARTITION BY o.period
+                                  ORDER BY COALESCE(s.rank, 0) DESC, r.retrieved_at DESC,
+                                           o.id DESC
+                              ) AS choice
+                       FROM observations o
+                       JOIN releases r ON r.id = o.release_id
+                       LEFT JOIN source_ranks s ON s.source = r.source
+                       WHERE o.series = ? AND o.flow = ? AND o.months = 1
+                         AND r.retrieved_at < ?
+                   ) WHERE choice = 1 ORDER BY period""",
+                [series, flow, (day + timedelta(days=1)).isoformat()],
+            )
+        )
+
+    def export_best(self, series: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The chosen value of every period (months and FYTD ranges), in a stable order."""
+        where, params = _series_filter("series", series)
+        return list(
+            self.db.query(
+                f"""SELECT series, flow, period, period_start, period_end, months, usd_million,
+                           status, source
+                    FROM best_observations {where}
+                    ORDER BY series, flow, period""",
+                params,
+            )
+        )
+
+    def export_vintages(self, series: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every observation with its provenance, sorted by series, flow, period, vintage."""
+        where, params = _series_filter("o.series", series)
+        return list(
+            self.db.query(
+                f"""SELECT o.series, o.flow, o.period, o.period_start, o.period_end, o.months,
+                           o.usd_million, o.status, o.release_id, r.source, r.retrieved_at,
+                           r.url, o.sheet, o.cell
+                    FROM observations o JOIN releases r ON r.id = o.release_id {where}
+                    ORDER BY o.series, o.flow, o.period, r.retrieved_at, o.id""",
+                params,
+            )
+        )
+
+    def fytd(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM ict_fytd ORDER BY period_end"))
+
+    def records(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM ict_records ORDER BY period"))
+
+    def revisions(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM revisions ORDER BY period"))
+
+    def alert_series(self, alert_id: int) -> str | None:
+        row = self.db.execute("SELECT series FROM alerts WHERE id = ?", [alert_id]).fetchone()
+        return row[0] if row else None
+
+    def alerts_after(self, alert_id: int) -> list[dict[str, Any]]:
+        """Alerts newer than ``alert_id``, oldest first (the demo lists each step's alerts)."""
+        return list(
+            self.db.query(
+                """SELECT id, kind, series, period, title, body, created_at, delivered_at
+                   FROM alerts WHERE id > ? ORDER BY id""",
+                [alert_id],
+            )
+        )
+
+    def last_alert_id(self) -> int:
+        return int(self.db.execute("SELECT COALESCE(max(id), 0) FROM alerts").fetchone()[0])
+
+
+    # -- health, calendar and status -----------------------------------------------------
+
+    def fetches_newest_first(self, source: str) -> Iterator[dict[str, Any]]:
+        """The fetch log of a source, newest first, read lazily (health stops early)."""
+        cursor = self.db.execute(
+            """SELECT id, run_id, url, started_at, status, http_status, bytes, duration_ms,
+                      error_class, error
+               FROM fetches WHERE source = ? ORDER BY id DESC""",
+            [source],
+        )
+        names = [column[0] for column in cursor.description]
+        try:
+            for row in cursor:
+                yield dict(zip(names, row, strict=True))
+        finally:
+            cursor.close()
+
+    def last_fetch(self, source: str, *, success: bool = False) -> dict[str, Any] | None:
+        """The newest fetch of a source; with ``success``, the newest that did not fail."""
+        rows = list(
+            self.db.query(
+                f"""SELECT id, run_id, url, started_at, status, http_status, error_class, error
+                    FROM fetches WHERE source = ? {"AND status != 'error'" if success else ""}
+                    ORDER BY id DESC LIMIT 1""",
+                [source],
+            )
+        )
+        return rows[0] if rows else None
+
+    def period_first_seen(self, source: str) -> list[tuple[str, str]]:
+        """(latest_period, first retrieved_at) per parsed release period, in order of arrival."""
+        return [
+            (row[0], row[1])
+            for row in self.db.execute(
+                """SELECT latest_period, min(retrieved_at) FROM releases
+                   WHERE source = ? AND parse_status = 'ok' AND latest_period IS NOT NULL
+                   GROUP BY latest_period ORDER BY min(id)""",
+                [source],
+            )
+        ]
+
+    def last_new_release(self, source: str) -> dict[str, Any] | None:
+        """The newest parsed release of a source: when its data last changed."""
+        rows = list(
+            self.db.query(
+                """SELECT id, retrieved_at, latest_period FROM releases
+                   WHERE source = ? AND parse_status = 'ok' ORDER BY id DESC LIMIT 1""",
+                [source],
+            )
+        )
+        return rows[0] if rows else None
+
+    def last_run(self) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT 1"))
+        return rows[0] if rows else None
+
+    def pending_by_target(self) -> list[dict[str, Any]]:
+        """Pending deliveries per destination (privacy form), with how many were tried."""
+        return list(
+            self.db.query(
+                """SELECT target, count(*) AS pending, sum(attempts > 0) AS retrying,
+                          min(last_attempt_at) AS oldest_attempt, max(last_error) AS last_error
+                   FROM deliveries WHERE status = 'pending' GROUP BY target ORDER BY target"""
+            )
+        )
+
+    # -- statements and search -------------------------------------------------------------
+
+    def search(self, query: str, *, limit: int = 20, raw: bool = False) -> list[dict[str, Any]]:
+        """Releases whose title or text match, best first, with a snippet and version number.
+
+        Words are matched as given (each quoted) unless ``raw``, which passes FTS5 syntax
+        (``"IT exports" NEAR record``, ``export*``) through.
+        """
+        match = query.strip() if raw else fts_query(query)
+        try:
+            return list(
+                self.db.query(
+                    """SELECT r.id AS release_id, r.source, r.doc_key, r.title, r.published_at,
+                              r.retrieved_at, r.url,
+                              snippet(releases_fts, 1, '[', ']', '…', 16) AS snippet,
+                              (SELECT count(*) FROM releases v WHERE v.source = r.source
+                               AND v.doc_key = r.doc_key AND v.id <= r.id) AS version
+                       FROM releases_fts JOIN releases r ON r.id = releases_fts.rowid
+                       WHERE releases_fts MATCH ?
+                       ORDER BY bm25(releases_fts, 5.0, 1.0), r.id DESC LIMIT ?""",
+                    [match, limit],
+                )
+            )
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"invalid search query {query!r}: {exc}") from exc
+
+    def document_versions(self, source: str, doc_key: str) -> list[dict[str, Any]]:
+        """Every stored version of one statement, oldest first."""
+        return list(
+            self.db.query(
+                """SELECT id, url, retrieved_at, sha256, title, published_at FROM releases
+                   WHERE source = ? AND doc_key = ? ORDER BY id""",
+                [source, doc_key],
+            )
+        )
+
+    def statement_claims(
+        self,
+        series: str,
+        sources: Sequence[str],
+        *,
+        release_id: int | None = None,
+        periods: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """Figures that statements (``sources``) give, with their release's title and URL."""
+        where = ["o.series = ?", "o.flow = 'credit'",
+                 f"r.source IN ({', '.join('?' * len(sources))})"]  # fmt: skip
+        params: list[Any] = [series, *sources]
+        if release_id is not None:
+            where.append("o.release_id = ?")
+            params.append(release_id)
+        if periods:
+            where.append(f"o.period IN ({', '.join('?' * len(periods))})")
+            params.extend(periods)
+        if not sources:
+            return []
+        return list(
+            self.db.query(
+                f"""SELECT o.id, o.release_id, o.period, o.period_start, o.period_end, o.months,
+                           o.usd_million, o.note, o.location, r.source, r.url, r.title,
+                           r.doc_key, r.published_at
+                    FROM observations o JOIN releases r ON r.id = o.release_id
+                    WHERE {' AND '.join(where)} ORDER BY o.id""",
+                params,
+            )
+        )
+
+    def official_vintages(
+        self, series: str, periods: Sequence[str], sources: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Every vintage of these periods from ``sources`` (the official ones), oldest first."""
+        if not periods or not sources:
+            return []
+        return list(
+            self.db.query(
+                f"""SELECT o.id, o.release_id, o.period, o.months, o.usd_million, o.status,
+                           r.source, COALESCE(o.source_url, r.url) AS url
+                    FROM observations o JOIN releases r ON r.id = o.release_id
+                    WHERE o.series = ? AND o.flow = 'credit'
+                      AND o.period IN ({', '.join('?' * len(periods))})
+                      AND r.source IN ({', '.join('?' * len(sources))})
+                    ORDER BY o.id""",
+                [series, *periods, *sources],
+            )
+        )
+
+
+def fts_query(query: str) -> str:
+    """Plain words to an FTS5 query that matches all of them (quoted: no operators)."""
+    words = re.findall(r"\w+", query)
+    if not words:
+        raise StoreError(f"nothing to search for in {query!r}")
+    return " ".join(f'"{word}"' for word in words)
+
+
+def _series_filter(column: str, series: Sequence[str]) -> tuple[str, list[str]]:
+    if not series:
+        return "", []
+    return f"WHERE {column} IN ({', '.join('?' * len(series))})", list(series)

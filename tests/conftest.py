@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,7 +103,8 @@ def _handler(state: Loopback) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             with state.lock:
                 state.requests.append(
-                    {"path": self.path, "headers": dict(self.headers.items())}
+                    {"path": self.path, "headers": dict(self.headers.items()),
+                     "at": time.monotonic()}  # fmt: skip
                 )
                 route = state.routes.get(self.path)
                 if isinstance(route, list):
@@ -224,6 +226,14 @@ def cli(tmp_path: Path) -> Cli:
 
 
 def write_config(path: Path, text: str) -> Path:
-    """Write an itx.toml with fast, loopback-friendly HTTP defaults prepended."""
-    path.write_text("[http]\ndelay = 0.0\ntimeout = 10.0\nretries = 0\n\n" + text)
+    """Write an itx.toml with fast, loopback-friendly HTTP defaults prepended.
+
+    Every crawled source the text does not configure is switched off, so that a plain
+    ``run`` never reaches a live site.
+    """
+    from itx_scraper.sources import CRAWLED
+
+    off = "".join(f"\n[sources.{name}]\nenabled = false\n" for name in CRAWLED
+                  if f"[sources.{name}]" not in text)  # fmt: skip
+    path.write_text("[http]\ndelay = 0.0\ntimeout = 10.0\nretries = 0\n\n" + text + off)
     return path
