@@ -6,16 +6,20 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from itx_scraper import __version__, clock, config, exitcodes
 from itx_scraper.errors import ConfigError, ItxError
 from itx_scraper.runner import LockedError
+
+if TYPE_CHECKING:
+    from itx_scraper.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("itx_scraper")
@@ -62,7 +66,22 @@ def load_config(config_path: str | None, db_path: str | None, sources: tuple[str
         raise click.UsageError(str(exc)) from exc
 
 
-def fail(message: str, code: int) -> None:
+@contextmanager
+def database(cfg: config.Config) -> Iterator[Store]:
+    """The configured database for one command; a clear message and exit 1 if it can't open."""
+    from itx_scraper import runner
+
+    try:
+        store = runner.open_store(cfg)
+    except ItxError as exc:
+        fail(str(exc), exitcodes.FAILED)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def fail(message: str, code: int) -> NoReturn:
     click.echo(f"itx-scraper: {message}", err=True)
     sys.exit(code)
 
@@ -133,18 +152,12 @@ def describe_fetch(fetch: dict[str, Any]) -> str:
 def show(config_path: str | None, db_path: str | None, verbose: int, months: int,
          series: str, as_of: datetime | None) -> None:  # fmt: skip
     """Print the latest months: value, MoM and YoY change, status and source."""
-    from itx_scraper import report, runner
+    from itx_scraper import report
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    try:
-        store = runner.open_store(cfg)
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
-    try:
+    with database(cfg) as store:
         rows = store.monthly_as_of(as_of.date(), series) if as_of else store.best_monthly(series)
-    finally:
-        store.close()
     if as_of is not None:
         if not rows:
             click.echo(f"nothing was stored by the end of {as_of:%Y-%m-%d} (UTC)")
@@ -187,18 +200,12 @@ def import_history_command(config_path: str | None, db_path: str | None, verbose
 @click.option("--limit", default=20, show_default=True, help="How many recent alerts.")
 def alerts(config_path: str | None, db_path: str | None, verbose: int, limit: int) -> None:
     """List recent alerts and the delivery state of each destination."""
-    from itx_scraper import report, runner
+    from itx_scraper import report
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    try:
-        store = runner.open_store(cfg)
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
-    try:
+    with database(cfg) as store:
         click.echo(report.alerts_table(store, limit))
-    finally:
-        store.close()
 
 
 @cli.command("notify-test")
@@ -305,18 +312,12 @@ def export_command(config_path: str | None, db_path: str | None, verbose: int, f
     always gives byte-identical output. Without --vintages: the chosen value of every
     period, months and fiscal-year-to-date ranges (best-ranked source, latest vintage).
     """
-    from itx_scraper import export, runner
+    from itx_scraper import export
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    try:
-        store = runner.open_store(cfg)
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
-    try:
+    with database(cfg) as store:
         columns, records = export.rows(store, series=series, vintages=vintages)
-    finally:
-        store.close()
     text = export.render(columns, records, fmt)
     if output is None:
         click.echo(text, nl=False)
@@ -441,21 +442,14 @@ def status(config_path: str | None, db_path: str | None, verbose: int, as_json: 
     Exits 1 when something needs attention (a failing source, an overdue release, deliveries
     pending after a failed attempt, a failed or unfinished last run), so monitoring can call it.
     """
-    from itx_scraper import runner
     from itx_scraper import status as status_module
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
     if not cfg.db.exists():
         fail(f"no database at {cfg.db}; run `itx-scraper run` first", exitcodes.FAILED)
-    try:
-        store = runner.open_store(cfg)
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
-    try:
+    with database(cfg) as store:
         report = status_module.collect(store, cfg, clock.now())
-    finally:
-        store.close()
     click.echo(json.dumps(report.as_dict(), sort_keys=True) if as_json
                else status_module.render(report))  # fmt: skip
     sys.exit(report.exit_code)

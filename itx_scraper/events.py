@@ -138,7 +138,6 @@ def evaluate(
     """
     if not official or not new:
         return []
-    best_before = best_values(before)
     best_after = best_values([*before, *new])
     values = monthly(best_after)
     official_set, known_set = set(official_sources), set(known_sources)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from conftest import Cli, Loopback, Route
 from sbp_workbook import build_dt, published_ict
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
-from conftest import Cli, Loopback, Route, write_config
+from conftest import Cli, Loopback, Route
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.config import DEFAULT_USER_AGENT

@@ -10,7 +10,7 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from spider_fixtures import MOITT_IT, MOITT_NOFIG, MOITT_OFF, MOITT_URDU, SITES, Page
-from spider_harness import HTML, crawl, errors, fixture, good
+from spider_harness import HTML, crawl, errors, good
 
 from itx_scraper.items import Document
 from itx_scraper.parsers.statement import statement_body

@@ -14,6 +14,7 @@ from twisted.internet.error import TCPTimedOutError, TimeoutError
 from itx_scraper.errors import ParseError
 from itx_scraper.faults import checkpoint
 from itx_scraper.items import Document, ParsedDocument
+from itx_scraper.periods import Month, format_range
 from itx_scraper.middlewares import OffsiteRequestError
 
 if TYPE_CHECKING:
@@ -33,6 +34,18 @@ def http_error_class(status: int) -> str | None:
     if status >= 500:
         return "5xx"
     return None
+
+
+def observation_row(
+    series: str, flow: str, start: Month, end: Month, value: float, status: str | None,
+    **where: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """A storage-ready observation; ``where`` says where in the document it was printed."""
+    return {
+        "series": series, "flow": flow, "period": format_range(start, end),
+        "period_start": str(start), "period_end": str(end),
+        "months": end.index - start.index + 1, "usd_million": value, "status": status, **where,
+    }  # fmt: skip
 
 
 def _header(response: Response, name: str) -> str | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from itx_scraper.items import ParsedDocument
 from itx_scraper.parsers.ebops import parse_ebops
 from itx_scraper.sources import SOURCES
-from itx_scraper.spiders.base import DocumentSpider
+from itx_scraper.spiders.base import DocumentSpider, observation_row
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -20,22 +20,11 @@ def parse_workbook(body: bytes) -> ParsedDocument:
     """Parse dt.xls bytes into storage rows with their exact cell of origin."""
     workbook = parse_ebops(body)
     rows = [
-        {
-            "series": obs.series,
-            "flow": obs.flow,
-            "period": obs.period,
-            "period_start": str(obs.start),
-            "period_end": str(obs.end),
-            "months": obs.end.index - obs.start.index + 1,
-            "usd_million": obs.value,
-            "status": obs.status,
-            "sheet": obs.sheet,
-            "cell": obs.cell,
-            "row": cell_row(obs.cell),
-            "col": cell_column(obs.cell),
-            "label": obs.label,
-            "header": obs.header,
-        }
+        observation_row(
+            obs.series, obs.flow, obs.start, obs.end, obs.value, obs.status, sheet=obs.sheet,
+            cell=obs.cell, row=cell_row(obs.cell), col=cell_column(obs.cell), label=obs.label,
+            header=obs.header,
+        )  # fmt: skip
         for obs in workbook.observations
     ]
     return ParsedDocument(workbook.format, rows, str(workbook.latest_month))

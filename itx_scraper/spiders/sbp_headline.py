@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from itx_scraper.items import ParsedDocument
 from itx_scraper.parsers.sbp_pdf import parse_headline_pdf
 from itx_scraper.sources import SOURCES
-from itx_scraper.spiders.base import DocumentSpider
+from itx_scraper.spiders.base import DocumentSpider, observation_row
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -20,19 +20,10 @@ def parse_pdf(body: bytes) -> ParsedDocument:
     """Parse the PDF into storage rows; ``location`` names page, row and column."""
     release = parse_headline_pdf(body)
     rows = [
-        {
-            "series": figure.series,
-            "flow": figure.flow,
-            "period": figure.period,
-            "period_start": str(figure.start),
-            "period_end": str(figure.end),
-            "months": figure.end.index - figure.start.index + 1,
-            "usd_million": figure.value,
-            "status": figure.status,
-            "location": figure.location,
-            "label": figure.label,
-            "header": figure.header,
-        }
+        observation_row(
+            figure.series, figure.flow, figure.start, figure.end, figure.value, figure.status,
+            location=figure.location, label=figure.label, header=figure.header,
+        )  # fmt: skip
         for figure in release.figures
     ]
     return ParsedDocument("pdf", rows, str(release.latest_month))

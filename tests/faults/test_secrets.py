@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import Loopback, write_config
 from faultkit import cli_env, report
 from sbp_workbook import build_dt, published_ict
