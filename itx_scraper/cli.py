@@ -81,6 +81,16 @@ def database(cfg: config.Config) -> Iterator[Store]:
         store.close()
 
 
+def check_destinations(cfg: config.Config) -> None:
+    """An unreadable notification URL or Apprise file is a configuration error (exit 2)."""
+    from itx_scraper import notify
+
+    try:
+        notify.destinations(cfg)
+    except notify.DestinationError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
 def fail(message: str, code: int) -> NoReturn:
     click.echo(f"itx-scraper: {message}", err=True)
     sys.exit(code)
@@ -112,6 +122,7 @@ def run(config_path: str | None, db_path: str | None, verbose: int, sources: tup
 
     setup_logging(verbose, quiet)
     cfg = load_config(config_path, db_path, sources)
+    check_destinations(cfg)
     printed: list[str] = []  # with --json, alerts printed for want of a destination go in it
     echo: Callable[[str], None] = printed.append if as_json else click.echo
     try:

@@ -330,3 +330,11 @@ def test_invalid_notify_url_is_a_usage_error(tmp_path: Path, cli: Cli) -> None:
     result = cli("notify-test", env={"ITX_NOTIFY": f"nosuchscheme://{TOKEN}@host"})
     assert result.returncode == 2
     assert TOKEN not in result.stderr
+
+
+def test_broken_apprise_file_is_a_configuration_error(tmp_path: Path, cli: Cli) -> None:
+    (tmp_path / "apprise.yml").write_text("urls: [this is: not: valid\n")
+    write_config(tmp_path / "itx.toml", '[history]\nbaseline = false\n[notify]\nconfig = "apprise.yml"\n')
+    result = cli("run")
+    assert result.returncode == 2
+    assert "defines no usable URL" in result.stderr
