@@ -45,10 +45,6 @@ class MoittSpider(StatementSpider):
     name = "moitt"
     page_selectors = SELECTORS.page
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.seen: set[str] = set()
-
     async def start(self) -> AsyncIterator[Any]:
         for url in dict.fromkeys([*self.urls, *self.options["pages"]]):
             yield self.page_request(url, self.parse, itx_list_page=1)
@@ -71,8 +67,7 @@ class MoittSpider(StatementSpider):
             return
         yield self.skipped(doc, f"list page with {len(links)} news links")
         for key, url in links.items():
-            if key not in self.seen:
-                self.seen.add(key)
+            if self.first_time(key):
                 yield self.page_request(url, self.parse_detail, itx_doc_key=f"moitt:{key}")
         number = int(response.meta.get("itx_list_page", 1))
         following = page.select_one(SELECTORS.next_page)

@@ -71,7 +71,6 @@ class PressSpider(StatementSpider):
         self.allowed_domains = sorted(
             {(urlparse(u).hostname or "").removeprefix("www.") for u in self.urls} - {""}
         )
-        self.seen: set[str] = set()
 
     async def start(self) -> AsyncIterator[Any]:
         if not self.urls:
@@ -97,9 +96,8 @@ class PressSpider(StatementSpider):
         yield self.skipped(doc, f"feed with {len(items)} items, {len(wanted)} about IT exports")
         for item in wanted:
             key = item.guid or item.link
-            if not key or key in self.seen:
+            if not self.first_time(key):
                 continue
-            self.seen.add(key)
             if self.options["follow"] and item.link:
                 yield self.page_request(item.link, self.parse_article, itx_item=item)
             else:

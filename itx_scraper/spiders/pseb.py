@@ -48,10 +48,6 @@ class PsebSpider(StatementSpider):
     name = "pseb"
     page_selectors = SELECTORS.page
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.seen: set[str] = set()
-
     async def start(self) -> AsyncIterator[Any]:
         for url in self.urls:
             yield self.page_request(url, self.parse, itx_list_page=1)
@@ -78,8 +74,7 @@ class PsebSpider(StatementSpider):
         yield self.skipped(doc, f"list page with {len(items)} news items")
         for url, title, listed in items:
             key = urlparse(url).path.rstrip("/")
-            if key not in self.seen:
-                self.seen.add(key)
+            if self.first_time(key):
                 yield self.page_request(url, self.parse_detail, itx_doc_key=f"pseb:{key}",
                                         itx_listed_date=listed, itx_listed_title=title)  # fmt: skip
         number = int(response.meta.get("itx_list_page", 1))

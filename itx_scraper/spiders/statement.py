@@ -70,6 +70,14 @@ class StatementSpider(DocumentSpider):
         self.options: dict[str, Any] = {key: _coerce(kwargs.pop(key, value), value)
                                         for key, value in defaults.items()}  # fmt: skip
         super().__init__(url=url, urls=urls, **kwargs)
+        self._seen: set[str] = set()
+
+    def first_time(self, key: str) -> bool:
+        """True the first time a document key comes up in this crawl (lists repeat links)."""
+        if not key or key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
 
     def option_int(self, key: str) -> int:
         return max(0, int(self.options[key]))
