@@ -49,8 +49,10 @@ class ChartInfo:
     def describe(self) -> str:
         window = self.plan.window
         records = ", ".join(map(str, self.plan.records)) or "none"
-        return (f"wrote {self.path} ({window[0]} to {window[-1]}, {len(window)} months; "
-                f"record months: {records})")  # fmt: skip
+        return (
+            f"wrote {self.path} ({window[0]} to {window[-1]}, {len(window)} months; "
+            f"record months: {records})"
+        )
 
 
 def plan(rows: Sequence[Mapping[str, Any]], months: int) -> Plan:
@@ -109,47 +111,84 @@ def draw(chart: Plan, output: Path, *, series: str = "9") -> Path:
     )
     if chart.average:
         months = sorted(chart.average)
-        axes.plot([position[m] for m in months], [chart.average[m] for m in months],
-                  color=AVERAGE, linewidth=2)  # fmt: skip
+        axes.plot(
+            [position[m] for m in months],
+            [chart.average[m] for m in months],
+            color=AVERAGE,
+            linewidth=2,
+        )
     top = max(chart.values[m] for m in shown)
     axes.set_ylim(0, top * 1.1)
     above = axes.get_xaxis_transform()  # x in data, y in axes fractions
     for month in chart.boundaries:
         x = position[month] - 0.5
         axes.axvline(x, color=BOUNDARY, linestyle="--", linewidth=0.9)
-        axes.text(x + 0.2, 1.01, fiscal_year_label(month.fiscal_year), transform=above,
-                  fontsize=8, color="#555555", va="bottom")  # fmt: skip
+        axes.text(
+            x + 0.2,
+            1.01,
+            fiscal_year_label(month.fiscal_year),
+            transform=above,
+            fontsize=8,
+            color="#555555",
+            va="bottom",
+        )
     for month in chart.records:
         axes.annotate(
-            f"{chart.values[month]:,.0f}", (position[month], chart.values[month]),
-            xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7,
-            color=RECORD, fontweight="bold",
-        )  # fmt: skip
+            f"{chart.values[month]:,.0f}",
+            (position[month], chart.values[month]),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color=RECORD,
+            fontweight="bold",
+        )
     step = _tick_step(len(chart.window))
     ticks = [i for i, m in enumerate(chart.window) if (m.index - chart.window[0].index) % step == 0]
     axes.set_xticks(ticks)
     axes.set_xticklabels(
-        [f"{MONTH_ABBR[chart.window[i].month - 1].capitalize()}-{chart.window[i].year % 100:02d}"
-         for i in ticks], rotation=45, ha="right", fontsize=8,
-    )  # fmt: skip
+        [
+            f"{MONTH_ABBR[chart.window[i].month - 1].capitalize()}-{chart.window[i].year % 100:02d}"
+            for i in ticks
+        ],
+        rotation=45,
+        ha="right",
+        fontsize=8,
+    )
     axes.set_xlim(-0.7, len(chart.window) - 0.3)
     axes.set_ylabel("US$ million per month")
-    axes.set_title(TITLES.get(series, f"Pakistan's exports of EBOPS {series} services"),
-                   fontsize=12, pad=18)  # fmt: skip
+    axes.set_title(
+        TITLES.get(series, f"Pakistan's exports of EBOPS {series} services"), fontsize=12, pad=18
+    )
     axes.grid(axis="y", color="#e5e5e5")
     axes.set_axisbelow(True)
-    handles = [patch_class(color=BAR, label="monthly exports"),
-               patch_class(color=RECORD, label="all-time monthly record")]  # fmt: skip
+    handles = [
+        patch_class(color=BAR, label="monthly exports"),
+        patch_class(color=RECORD, label="all-time monthly record"),
+    ]
     if chart.average:
         handles.append(line_class([], [], color=AVERAGE, linewidth=2, label="12-month average"))
     if chart.boundaries:
-        handles.append(line_class([], [], color=BOUNDARY, linestyle="--",
-                                  label="fiscal year starts (July)"))  # fmt: skip
-    figure.legend(handles=handles, loc="lower center", fontsize=8, frameon=False,
-                  ncols=len(handles), bbox_to_anchor=(0.5, 0.035))  # fmt: skip
-    figure.text(0.01, 0.01, "Source: State Bank of Pakistan, Trade in Services (EBOPS 2010), "
-                "credit; chosen vintage per month. Chart: itx-scraper.", fontsize=7,
-                color="#666666")  # fmt: skip
+        handles.append(
+            line_class([], [], color=BOUNDARY, linestyle="--", label="fiscal year starts (July)")
+        )
+    figure.legend(
+        handles=handles,
+        loc="lower center",
+        fontsize=8,
+        frameon=False,
+        ncols=len(handles),
+        bbox_to_anchor=(0.5, 0.035),
+    )
+    figure.text(
+        0.01,
+        0.01,
+        "Source: State Bank of Pakistan, Trade in Services (EBOPS 2010), "
+        "credit; chosen vintage per month. Chart: itx-scraper.",
+        fontsize=7,
+        color="#666666",
+    )
     figure.tight_layout(rect=(0, 0.08, 1, 1))
     try:
         figure.savefig(output, format="png")

@@ -27,8 +27,11 @@ logger = logging.getLogger("itx_scraper")
 
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Log to stderr once; ``--quiet`` silences it, ``-v`` adds detail."""
-    level = logging.CRITICAL + 1 if quiet else (logging.DEBUG if verbose > 1 else
-                                                 logging.INFO if verbose else logging.WARNING)  # fmt: skip
+    level = (
+        logging.CRITICAL + 1
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)  # on the handler: Scrapy resets logger levels when it starts
@@ -46,10 +49,18 @@ def _quiet_apprise(record: logging.LogRecord) -> bool:
 def common_options(func: F) -> F:
     """``--config`` and ``--db``, shared by every command that touches the database."""
 
-    @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                  help="TOML config file (default: $ITX_CONFIG, then ./itx.toml).")  # fmt: skip
-    @click.option("--db", "db_path", type=click.Path(dir_okay=False),
-                  help="SQLite database (default: $ITX_DB, then config 'db', then state/itx.db).")  # fmt: skip
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="TOML config file (default: $ITX_CONFIG, then ./itx.toml).",
+    )
+    @click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        help="SQLite database (default: $ITX_DB, then config 'db', then state/itx.db).",
+    )
     @click.option("-v", "--verbose", count=True, help="More log detail on stderr (-vv: debug).")
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -58,8 +69,9 @@ def common_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def load_config(config_path: str | None, db_path: str | None, sources: tuple[str, ...] = ()
-                ) -> config.Config:  # fmt: skip
+def load_config(
+    config_path: str | None, db_path: str | None, sources: tuple[str, ...] = ()
+) -> config.Config:
     try:
         return config.load(config_path, db_path, sources)
     except ConfigError as exc:
@@ -96,8 +108,13 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-@click.group(context_settings={"terminal_width": 100, "max_content_width": 100,
-                               "help_option_names": ["-h", "--help"]})  # fmt: skip
+@click.group(
+    context_settings={
+        "terminal_width": 100,
+        "max_content_width": 100,
+        "help_option_names": ["-h", "--help"],
+    }
+)
 @click.version_option(__version__, prog_name="itx-scraper")
 def cli() -> None:
     """Watch SBP and ministry sources for Pakistan's monthly IT exports, keep every figure
@@ -106,13 +123,25 @@ def cli() -> None:
 
 @cli.command()
 @common_options
-@click.option("--source", "sources", multiple=True, metavar="NAME",
-              help="Run only this source (repeatable). Default: [run] sources or all enabled.")  # fmt: skip
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this source (repeatable). Default: [run] sources or all enabled.",
+)
 @click.option("--dry-run", is_flag=True, help="Crawl and store, but only print pending alerts.")
 @click.option("--quiet", "-q", is_flag=True, help="No log output; errors and results only.")
 @click.option("--json", "as_json", is_flag=True, help="Print a one-line JSON summary on stdout.")
-def run(config_path: str | None, db_path: str | None, verbose: int, sources: tuple[str, ...],
-        dry_run: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
+def run(
+    config_path: str | None,
+    db_path: str | None,
+    verbose: int,
+    sources: tuple[str, ...],
+    dry_run: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Fetch every enabled source once, store new figures, send alerts.
 
     Exit codes: 0 all well; 1 a source or a delivery failed (the rest was done);
@@ -135,13 +164,17 @@ def run(config_path: str | None, db_path: str | None, verbose: int, sources: tup
         if fetch["status"] == "error":
             click.echo(
                 f"error: {fetch['source']}: {fetch['error_class']}: {fetch['error']} "
-                f"({fetch['url']})", err=True,
-            )  # fmt: skip
+                f"({fetch['url']})",
+                err=True,
+            )
         elif not as_json and not quiet:
             click.echo(f"{fetch['source']}: {describe_fetch(fetch)}")
     if summary.deliveries.get("failed"):
-        click.echo(f"error: {summary.deliveries['failed']} alert delivery attempt(s) failed; "
-                   "they stay pending for the next run", err=True)  # fmt: skip
+        click.echo(
+            f"error: {summary.deliveries['failed']} alert delivery attempt(s) failed; "
+            "they stay pending for the next run",
+            err=True,
+        )
     if as_json:
         click.echo(json.dumps({**summary.as_dict(), "printed": printed}, sort_keys=True))
     sys.exit(summary.exit_code)
@@ -157,11 +190,21 @@ def describe_fetch(fetch: dict[str, Any]) -> str:
 @common_options
 @click.option("--months", default=13, show_default=True, help="How many recent months.")
 @click.option("--series", default="9", show_default=True, help="EBOPS code ('9' = ICT total).")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="What was known at the end of this day (UTC): only releases retrieved "
-                   "by then count.")  # fmt: skip
-def show(config_path: str | None, db_path: str | None, verbose: int, months: int,
-         series: str, as_of: datetime | None) -> None:  # fmt: skip
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="What was known at the end of this day (UTC): only releases retrieved by then count.",
+)
+def show(
+    config_path: str | None,
+    db_path: str | None,
+    verbose: int,
+    months: int,
+    series: str,
+    as_of: datetime | None,
+) -> None:
     """Print the latest months: value, MoM and YoY change, status and source."""
     from itx_scraper import report
 
@@ -180,8 +223,9 @@ def show(config_path: str | None, db_path: str | None, verbose: int, months: int
 @cli.command("import-history")
 @common_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_history_command(config_path: str | None, db_path: str | None, verbose: int,
-                           file: Path) -> None:  # fmt: skip
+def import_history_command(
+    config_path: str | None, db_path: str | None, verbose: int, file: Path
+) -> None:
     """Import more history from a CSV with columns period,usd_million[,series,source_url].
 
     Imported months rank below SBP's own files and raise no alerts.
@@ -202,8 +246,11 @@ def import_history_command(config_path: str | None, db_path: str | None, verbose
         fail(str(exc), exitcodes.LOCKED)
     except ItxError as exc:
         fail(str(exc), exitcodes.FAILED)
-    click.echo(f"imported {added} observations from {file}" if added
-               else f"{file} was imported before; nothing added")  # fmt: skip
+    click.echo(
+        f"imported {added} observations from {file}"
+        if added
+        else f"{file} was imported before; nothing added"
+    )
 
 
 @cli.command()
@@ -222,8 +269,9 @@ def alerts(config_path: str | None, db_path: str | None, verbose: int, limit: in
 @cli.command("notify-test")
 @common_options
 @click.option("--tag", default=None, help="Send only to destinations that receive this route.")
-def notify_test(config_path: str | None, db_path: str | None, verbose: int,
-                tag: str | None) -> None:  # fmt: skip
+def notify_test(
+    config_path: str | None, db_path: str | None, verbose: int, tag: str | None
+) -> None:
     """Send a test message and print the result per destination."""
     from itx_scraper import notify
 
@@ -236,25 +284,34 @@ def notify_test(config_path: str | None, db_path: str | None, verbose: int,
     if tag:
         targets = notify.for_route(targets, tag)
     if not targets:
-        fail("no notification destination configured"
-             + (f" for tag {tag!r}" if tag else ""), exitcodes.FAILED)  # fmt: skip
+        fail(
+            "no notification destination configured" + (f" for tag {tag!r}" if tag else ""),
+            exitcodes.FAILED,
+        )
     failed = 0
     for destination in targets:
         result = notify.send(
-            destination, "itx-scraper test message",
+            destination,
+            "itx-scraper test message",
             f"Test message from itx-scraper {__version__} at {clock.iso()}.",
             f"**Test message** from itx-scraper {__version__} at {clock.iso()}.",
-        )  # fmt: skip
+        )
         failed += not result.ok
-        click.echo(f"{'ok    ' if result.ok else 'FAILED'} {destination.target}"
-                   + (f"  {result.error}" if result.error else ""))  # fmt: skip
+        click.echo(
+            f"{'ok    ' if result.ok else 'FAILED'} {destination.target}"
+            + (f"  {result.error}" if result.error else "")
+        )
     sys.exit(exitcodes.FAILED if failed else exitcodes.OK)
 
 
 @cli.command()
 @click.argument("file", required=False, type=click.File("r", encoding="utf-8"))
-@click.option("--date", "published", type=click.DateTime(["%Y-%m-%d"]),
-              help="Publication date, to resolve 'April' or 'the current fiscal year'.")  # fmt: skip
+@click.option(
+    "--date",
+    "published",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Publication date, to resolve 'April' or 'the current fiscal year'.",
+)
 def extract(file: Any, published: Any) -> None:
     """Print the US$ figures that a statement's text gives, one JSON object per line.
 
@@ -274,8 +331,15 @@ def extract(file: Any, published: Any) -> None:
 @click.option("--limit", default=20, show_default=True, help="How many matches.")
 @click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax (phrases, NEAR, prefix*).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per match.")
-def search(config_path: str | None, db_path: str | None, verbose: int, query: str, limit: int,
-           raw: bool, as_json: bool) -> None:  # fmt: skip
+def search(
+    config_path: str | None,
+    db_path: str | None,
+    verbose: int,
+    query: str,
+    limit: int,
+    raw: bool,
+    as_json: bool,
+) -> None:
     """Search the stored statements (title and text) and print the best matches.
 
     Each match shows its release, publication date, source, version and a snippet.
@@ -296,27 +360,52 @@ def search(config_path: str | None, db_path: str | None, verbose: int, query: st
         if as_json:
             click.echo(json.dumps(hit, ensure_ascii=False, sort_keys=True))
             continue
-        click.echo(f"#{hit['release_id']}  {hit['published_at'] or '?'}  {hit['source']}"
-                   f"  v{hit['version']}  {hit['title'] or ''}\n    {hit['snippet']}\n"
-                   f"    {hit['url']}")  # fmt: skip
+        click.echo(
+            f"#{hit['release_id']}  {hit['published_at'] or '?'}  {hit['source']}"
+            f"  v{hit['version']}  {hit['title'] or ''}\n    {hit['snippet']}\n"
+            f"    {hit['url']}"
+        )
     if not hits and not as_json:
         click.echo(f"no statement matches {query!r}")
 
 
 @cli.command("export")
 @common_options
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
-              show_default=True, help="Output format.")  # fmt: skip
-@click.option("--series", multiple=True, metavar="S",
-              help="Only this EBOPS series, e.g. 9 or 9.2 (repeatable). Default: all.")  # fmt: skip
-@click.option("--vintages", is_flag=True,
-              help="Every stored observation with its release, source, retrieval time, status "
-                   "and cell, instead of the chosen value per period.")  # fmt: skip
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write to FILE instead of standard output.")  # fmt: skip
-def export_command(config_path: str | None, db_path: str | None, verbose: int, fmt: str,
-                   series: tuple[str, ...], vintages: bool,
-                   output: Path | None) -> None:  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--series",
+    multiple=True,
+    metavar="S",
+    help="Only this EBOPS series, e.g. 9 or 9.2 (repeatable). Default: all.",
+)
+@click.option(
+    "--vintages",
+    is_flag=True,
+    help="Every stored observation with its release, source, retrieval time, status "
+    "and cell, instead of the chosen value per period.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write to FILE instead of standard output.",
+)
+def export_command(
+    config_path: str | None,
+    db_path: str | None,
+    verbose: int,
+    fmt: str,
+    series: tuple[str, ...],
+    vintages: bool,
+    output: Path | None,
+) -> None:
     """Export figures as CSV or JSON, sorted for readable diffs (git scraping).
 
     Rows are sorted by series, flow and period (then by vintage), so the same database
@@ -344,14 +433,30 @@ def export_command(config_path: str | None, db_path: str | None, verbose: int, f
 
 @cli.command("chart")
 @common_options
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.png",
-              default=Path("itx-chart.png"), show_default=True,
-              help="Where to write the PNG.")  # fmt: skip
-@click.option("--months", type=click.IntRange(min=1), default=36, show_default=True,
-              help="How many recent months to draw.")  # fmt: skip
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.png",
+    default=Path("itx-chart.png"),
+    show_default=True,
+    help="Where to write the PNG.",
+)
+@click.option(
+    "--months",
+    type=click.IntRange(min=1),
+    default=36,
+    show_default=True,
+    help="How many recent months to draw.",
+)
 @click.option("--series", default="9", show_default=True, help="EBOPS code ('9' = ICT total).")
-def chart_command(config_path: str | None, db_path: str | None, verbose: int, output: Path,
-                  months: int, series: str) -> None:  # fmt: skip
+def chart_command(
+    config_path: str | None,
+    db_path: str | None,
+    verbose: int,
+    output: Path,
+    months: int,
+    series: str,
+) -> None:
     """Draw monthly exports as a PNG: bars, record months marked, fiscal years, 12-month average.
 
     Needs matplotlib (pip install 'itx-scraper[chart]').
@@ -374,12 +479,20 @@ def chart_command(config_path: str | None, db_path: str | None, verbose: int, ou
 
 
 @cli.command("demo")
-@click.option("--notify", "notify_url", metavar="URL",
-              help="Also send the demo's alerts to this Apprise URL (to check a Slack or e-mail "
-                   "setup). Without it, alerts are only printed.")  # fmt: skip
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Keep the demo's database, config and chart here (default: a new "
-                   "temporary folder, which is kept so you can explore it).")  # fmt: skip
+@click.option(
+    "--notify",
+    "notify_url",
+    metavar="URL",
+    help="Also send the demo's alerts to this Apprise URL (to check a Slack or e-mail "
+    "setup). Without it, alerts are only printed.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Keep the demo's database, config and chart here (default: a new "
+    "temporary folder, which is kept so you can explore it).",
+)
 @click.option("-v", "--verbose", count=True, help="More log detail on stderr (-vv: debug).")
 def demo_command(notify_url: str | None, workdir: Path | None, verbose: int) -> None:
     """Replay eight monthly SBP releases offline: the whole pipeline, its alerts, a table, a chart.
@@ -401,25 +514,65 @@ def demo_command(notify_url: str | None, workdir: Path | None, verbose: int) -> 
 
 @cli.command()
 @common_options
-@click.option("--interval", type=click.FloatRange(min=1), metavar="SECONDS",
-              help="Start a cycle this often while a release is expected (default 3600).")
-@click.option("--cron", "cron", metavar="EXPR",
-              help='Start cycles on a cron schedule instead (local time), e.g. "0 * * * *".')
-@click.option("--idle-interval", type=click.FloatRange(min=0), default=6 * 3600.0,
-              show_default=True, metavar="SECONDS",
-              help="Outside release windows, at most one cycle this often (0: off).")  # fmt: skip
-@click.option("--jitter", type=click.FloatRange(min=0), metavar="SECONDS",
-              help="Random delay added to each start (default: a tenth of the gap, max 60).")
-@click.option("--source", "sources", multiple=True, metavar="NAME",
-              help="Run only this source (repeatable), as with `run`.")  # fmt: skip
-@click.option("--max-cycles", type=click.IntRange(min=1), metavar="N",
-              help="Stop after N cycles (for tests and benchmarks).")  # fmt: skip
-@click.option("--cycle-timeout", type=click.FloatRange(min=1), default=3600.0, show_default=True,
-              metavar="SECONDS", help="Terminate a cycle that runs longer than this.")  # fmt: skip
-def daemon(config_path: str | None, db_path: str | None, verbose: int, interval: float | None,
-           cron: str | None, idle_interval: float, jitter: float | None,
-           sources: tuple[str, ...], max_cycles: int | None,
-           cycle_timeout: float) -> None:  # fmt: skip
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Start a cycle this often while a release is expected (default 3600).",
+)
+@click.option(
+    "--cron",
+    "cron",
+    metavar="EXPR",
+    help='Start cycles on a cron schedule instead (local time), e.g. "0 * * * *".',
+)
+@click.option(
+    "--idle-interval",
+    type=click.FloatRange(min=0),
+    default=6 * 3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Outside release windows, at most one cycle this often (0: off).",
+)
+@click.option(
+    "--jitter",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Random delay added to each start (default: a tenth of the gap, max 60).",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this source (repeatable), as with `run`.",
+)
+@click.option(
+    "--max-cycles",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Stop after N cycles (for tests and benchmarks).",
+)
+@click.option(
+    "--cycle-timeout",
+    type=click.FloatRange(min=1),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Terminate a cycle that runs longer than this.",
+)
+def daemon(
+    config_path: str | None,
+    db_path: str | None,
+    verbose: int,
+    interval: float | None,
+    cron: str | None,
+    idle_interval: float,
+    jitter: float | None,
+    sources: tuple[str, ...],
+    max_cycles: int | None,
+    cycle_timeout: float,
+) -> None:
     """Run `itx-scraper run` on a schedule, each cycle in a fresh subprocess.
 
     Checks at --interval (or --cron) while a release is expected, from a day before its
@@ -434,13 +587,17 @@ def daemon(config_path: str | None, db_path: str | None, verbose: int, interval:
     if interval is None and cron is None:
         interval = 3600.0
     try:
-        schedule = daemon_module.Schedule(interval=interval, cron=cron,
-                                          idle_interval=idle_interval, jitter=jitter)  # fmt: skip
+        schedule = daemon_module.Schedule(
+            interval=interval, cron=cron, idle_interval=idle_interval, jitter=jitter
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     command = daemon_module.cycle_command(cfg, sources, max(0, verbose - 1))
-    sys.exit(daemon_module.serve(cfg, schedule, command, max_cycles=max_cycles,
-                                 cycle_timeout=cycle_timeout))  # fmt: skip
+    sys.exit(
+        daemon_module.serve(
+            cfg, schedule, command, max_cycles=max_cycles, cycle_timeout=cycle_timeout
+        )
+    )
 
 
 @cli.command()
@@ -461,9 +618,11 @@ def status(config_path: str | None, db_path: str | None, verbose: int, as_json: 
         fail(f"no database at {cfg.db}; run `itx-scraper run` first", exitcodes.FAILED)
     with database(cfg) as store:
         report = status_module.collect(store, cfg, clock.now())
-    click.echo(json.dumps(report.as_dict(), sort_keys=True) if as_json
-               else status_module.render(report))  # fmt: skip
+    click.echo(
+        json.dumps(report.as_dict(), sort_keys=True) if as_json else status_module.render(report)
+    )
     sys.exit(report.exit_code)
+
 
 def main() -> None:
     """Console-script entry point; a configuration error exits 2 (click's usage code)."""

@@ -12,7 +12,8 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time as day_time, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -120,9 +121,7 @@ class StopRequest:
         return self.signals > 0
 
 
-def cycle_command(
-    config: Config, sources: Sequence[str] = (), verbose: int = 0
-) -> list[str]:
+def cycle_command(config: Config, sources: Sequence[str] = (), verbose: int = 0) -> list[str]:
     """The ``run`` a cycle executes, with this daemon's config and database made explicit."""
     command = [sys.executable, "-m", "itx_scraper", "run", "--db", str(config.db.resolve())]
     if config.path is not None:
@@ -140,7 +139,7 @@ def run_cycle(command: Sequence[str], stop: StopRequest, timeout: float) -> int:
     The child gets its own session, so a Ctrl-C meant for the daemon does not cut the
     cycle short; the daemon waits for it.
     """
-    child = subprocess.Popen(list(command), start_new_session=True)  # noqa: S603
+    child = subprocess.Popen(list(command), start_new_session=True)
     stop.child = child
     try:
         return child.wait(timeout=timeout)
@@ -161,16 +160,19 @@ def report_exit(number: int, code: int, seconds: float) -> None:
     if code == exitcodes.OK:
         logger.info("cycle %d finished in %.1f s", number, seconds)
     elif code == exitcodes.FAILED:
-        logger.warning("cycle %d finished in %.1f s: a source or a delivery failed (exit 1)",
-                       number, seconds)  # fmt: skip
+        logger.warning(
+            "cycle %d finished in %.1f s: a source or a delivery failed (exit 1)", number, seconds
+        )
     elif code == exitcodes.LOCKED:
         logger.warning("cycle %d skipped: another run holds the lock (exit 75)", number)
     elif code < 0:
-        logger.error("cycle %d was killed by signal %d after %.1f s; continuing", number, -code,
-                     seconds)  # fmt: skip
+        logger.error(
+            "cycle %d was killed by signal %d after %.1f s; continuing", number, -code, seconds
+        )
     else:
-        logger.error("cycle %d crashed with exit %d after %.1f s; continuing", number, code,
-                     seconds)  # fmt: skip
+        logger.error(
+            "cycle %d crashed with exit %d after %.1f s; continuing", number, code, seconds
+        )
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ def serve(
     rng: random.Random | None = None,
 ) -> int:
     """Loop until SIGTERM/SIGINT (or ``max_cycles``); always returns exit code 0."""
-    rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+    rng = rng or random.Random()
     stop = StopRequest()
     stop.install()
     logger.info("daemon started (pid %d): %s", os.getpid(), describe(schedule))
@@ -225,13 +227,18 @@ def serve(
     while not stop.requested:
         now = clock.now()
         state = calendar_state(config, now.date())
-        start = next_start(schedule, now, last_start, hot=state.hot,
-                           window_opens=state.window_opens)  # fmt: skip
+        start = next_start(
+            schedule, now, last_start, hot=state.hot, window_opens=state.window_opens
+        )
         wait = (start - now).total_seconds()
         if last_start is not None or schedule.cron is not None:
             wait += rng.uniform(0, jitter_limit(schedule, now))
-        logger.info("next cycle in %.0f s (%s; %s)", wait,
-                    "release window" if state.hot else "quiet period", state.note)  # fmt: skip
+        logger.info(
+            "next cycle in %.0f s (%s; %s)",
+            wait,
+            "release window" if state.hot else "quiet period",
+            state.note,
+        )
         if wait > 0 and stop.event.wait(wait):
             break
         last_start = clock.now()

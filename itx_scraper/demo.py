@@ -77,8 +77,10 @@ class ReleaseServer:
             def do_GET(self) -> None:
                 body = server.current if self.path == PATH else b"not found"
                 self.send_response(200 if self.path == PATH else 404)
-                self.send_header("Content-Type", "application/vnd.ms-excel"
-                                 if self.path == PATH else "text/plain")  # fmt: skip
+                self.send_header(
+                    "Content-Type",
+                    "application/vnd.ms-excel" if self.path == PATH else "text/plain",
+                )
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -140,8 +142,7 @@ class Replay:
         self.echo = echo
         package_root = str(Path(itx_scraper.__file__).resolve().parents[1])
         env = {k: v for k, v in os.environ.items() if not k.startswith("ITX_")}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root,
-                                                          env.get("PYTHONPATH")]))  # fmt: skip
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         env.update(ITX_DB=str(self.db), ITX_CONFIG=str(workdir / "itx.toml"))
         if notify_url:  # through the environment: a child's argv is visible in `ps`
             env["ITX_NOTIFY"] = notify_url
@@ -152,9 +153,13 @@ class Replay:
         try:
             proc = subprocess.run(
                 [sys.executable, "-m", "itx_scraper", *args],
-                env={**self.env, "ITX_NOW": now}, cwd=self.workdir, capture_output=True,
-                text=True, timeout=STEP_TIMEOUT, check=False,
-            )  # fmt: skip
+                env={**self.env, "ITX_NOW": now},
+                cwd=self.workdir,
+                capture_output=True,
+                text=True,
+                timeout=STEP_TIMEOUT,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             self.echo(f"  {label} did not finish within {STEP_TIMEOUT} s")
             self.failed.append(f"{label} (timeout)")
@@ -181,14 +186,21 @@ def run(*, workdir: Path | None, notify_url: str | None, echo: Echo = print) -> 
     with ReleaseServer().running() as server:
         write_config(workdir / "itx.toml", server.url)
         (workdir / "history.csv").write_text(history_csv(history_until), encoding="utf-8")
-        echo(f"itx-scraper demo: {len(releases)} monthly SBP releases, "
-             f"{releases[0].month.label} to {releases[-1].month.label}, "
-             f"served from {server.url}")  # fmt: skip
+        echo(
+            f"itx-scraper demo: {len(releases)} monthly SBP releases, "
+            f"{releases[0].month.label} to {releases[-1].month.label}, "
+            f"served from {server.url}"
+        )
         echo(f"working folder: {workdir}")
-        echo(f"alerts go to: {target}" if target else
-             "alerts: no destination configured, so each run prints them")  # fmt: skip
-        echo(f"\n== {first_day:%Y-%m-%d}: import the history known so far "
-             f"(to {history_until.label}) ==")  # fmt: skip
+        echo(
+            f"alerts go to: {target}"
+            if target
+            else "alerts: no destination configured, so each run prints them"
+        )
+        echo(
+            f"\n== {first_day:%Y-%m-%d}: import the history known so far "
+            f"(to {history_until.label}) =="
+        )
         replay.step("import-history", first_day.isoformat(), "import-history", "history.csv")
         for release in releases:
             server.current = release.body()
@@ -201,8 +213,7 @@ def run(*, workdir: Path | None, notify_url: str | None, echo: Echo = print) -> 
     _summary(replay.db, workdir, echo)
     seconds = time.monotonic() - started
     if replay.failed:
-        echo(f"\ndemo finished in {seconds:.1f} s; these steps failed: "
-             + "; ".join(replay.failed))  # fmt: skip
+        echo(f"\ndemo finished in {seconds:.1f} s; these steps failed: " + "; ".join(replay.failed))
         return 1
     echo(f"\ndemo finished in {seconds:.1f} s")
     return 0
@@ -235,16 +246,20 @@ def _summary(db: Path, workdir: Path, echo: Echo) -> None:
     try:
         kinds = Counter(alert["kind"] for alert in store.alerts_after(0))
         echo("\n== What the database holds now ==")
-        echo("alerts raised: " + (", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-                                  or "none"))  # fmt: skip
+        echo(
+            "alerts raised: "
+            + (", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none")
+        )
         echo("")
         echo(report.monthly_table(store.best_monthly("9"), 13))
         fytd = store.fytd()
         if fytd and fytd[-1]["prior_usd_million"] is not None:
             last = fytd[-1]
-            echo(f"\n{last['fiscal_year']}, {last['months']} months: "
-                 f"US${last['usd_million']:,.0f}m vs US${last['prior_usd_million']:,.0f}m "
-                 f"a year earlier ({last['growth_pct']:+.1f}%)")  # fmt: skip
+            echo(
+                f"\n{last['fiscal_year']}, {last['months']} months: "
+                f"US${last['usd_million']:,.0f}m vs US${last['prior_usd_million']:,.0f}m "
+                f"a year earlier ({last['growth_pct']:+.1f}%)"
+            )
         try:
             info = chart.render(store, workdir / "itx-chart.png")
             echo(f"\nchart: {info.path}")

@@ -187,17 +187,29 @@ def _new_month_events(
     events = [Event("new_month", series, str(month), facts)]
     if record and holder is not None:
         events.append(
-            Event("record", series, str(month), {
-                **facts, "previous_month": str(holder), "previous_value": values[holder],
-                "margin": value - values[holder],
-            })  # fmt: skip
+            Event(
+                "record",
+                series,
+                str(month),
+                {
+                    **facts,
+                    "previous_month": str(holder),
+                    "previous_value": values[holder],
+                    "margin": value - values[holder],
+                },
+            )
         )
     for threshold in rules.thresholds:
         earlier_above = any(v > threshold for m, v in values.items() if m < month)
         if value > threshold and not earlier_above:
             events.append(
-                Event("threshold", series, str(month), {**facts, "threshold": threshold},
-                      discriminator=f"{threshold:g}")  # fmt: skip
+                Event(
+                    "threshold",
+                    series,
+                    str(month),
+                    {**facts, "threshold": threshold},
+                    discriminator=f"{threshold:g}",
+                )
             )
     events.extend(_projection_events(series, month, best, values, rules, prior_alerts, facts))
     return events
@@ -227,8 +239,10 @@ def _best_fytd(
     if not earlier or current <= max(earlier.values()) + EPSILON:
         return None
     previous = max(earlier, key=lambda m: earlier[m])
-    return {"previous_fiscal_year": fiscal_year_label(previous.fiscal_year),
-            "previous_value": earlier[previous]}  # fmt: skip
+    return {
+        "previous_fiscal_year": fiscal_year_label(previous.fiscal_year),
+        "previous_value": earlier[previous],
+    }
 
 
 def _projection_events(
@@ -252,9 +266,7 @@ def _projection_events(
         previous = fytd(best, values, month.shift(-1))
     fiscal_year = fiscal_year_label(month.fiscal_year)
     alerted = {
-        (a.get("facts") or {}).get("target_key")
-        for a in prior_alerts
-        if a["kind"] == "projection"
+        (a.get("facts") or {}).get("target_key") for a in prior_alerts if a["kind"] == "projection"
     }
     events = []
     for target in rules.projection_targets:
@@ -262,9 +274,18 @@ def _projection_events(
         crossed = projection >= target and (previous is None or previous < target)
         if crossed and key not in alerted:
             events.append(
-                Event("projection", series, str(month), {
-                    **facts, "projection": projection, "target": target, "target_key": key,
-                }, discriminator=f"{target:g}")  # fmt: skip
+                Event(
+                    "projection",
+                    series,
+                    str(month),
+                    {
+                        **facts,
+                        "projection": projection,
+                        "target": target,
+                        "target_key": key,
+                    },
+                    discriminator=f"{target:g}",
+                )
             )
     return events
 
@@ -288,12 +309,22 @@ def _revisions(
         delta = obs.usd_million - old.usd_million
         if abs(delta) > rules.revision_tolerance:
             events.append(
-                Event("revision", series, obs.period, {
-                    "month": obs.period, "old": old.usd_million, "new": obs.usd_million,
-                    "delta": delta, "pct": (delta / old.usd_million * 100) if old.usd_million
-                    else 0.0, "status": obs.status, "url": obs.url, "source": obs.source,
-                    "old_source": old.source,
-                })  # fmt: skip
+                Event(
+                    "revision",
+                    series,
+                    obs.period,
+                    {
+                        "month": obs.period,
+                        "old": old.usd_million,
+                        "new": obs.usd_million,
+                        "delta": delta,
+                        "pct": (delta / old.usd_million * 100) if old.usd_million else 0.0,
+                        "status": obs.status,
+                        "url": obs.url,
+                        "source": obs.source,
+                        "old_source": old.source,
+                    },
+                )
             )
     return events
 
@@ -316,21 +347,37 @@ def _record_changes(
         still, _ = is_record(values, month)
         if active and not still and holder is not None:
             events.append(
-                Event("record_revoked", series, period, {
-                    "month": period, "value": values.get(month), "holder": str(holder),
-                    "holder_value": values[holder],
-                })  # fmt: skip
+                Event(
+                    "record_revoked",
+                    series,
+                    period,
+                    {
+                        "month": period,
+                        "value": values.get(month),
+                        "holder": str(holder),
+                        "holder_value": values[holder],
+                    },
+                )
             )
     for revision in revisions:
         month = Month.parse(revision.period)
         record, previous = is_record(values, month)
         if record and previous is not None and not standing.get(revision.period):
             events.append(
-                Event("record", series, revision.period, {
-                    "month": revision.period, "value": values[month],
-                    "previous_month": str(previous), "previous_value": values[previous],
-                    "margin": values[month] - values[previous], "by_revision": True,
-                    "url": revision.facts.get("url"), "status": revision.facts.get("status"),
-                })  # fmt: skip
+                Event(
+                    "record",
+                    series,
+                    revision.period,
+                    {
+                        "month": revision.period,
+                        "value": values[month],
+                        "previous_month": str(previous),
+                        "previous_value": values[previous],
+                        "margin": values[month] - values[previous],
+                        "by_revision": True,
+                        "url": revision.facts.get("url"),
+                        "status": revision.facts.get("status"),
+                    },
+                )
             )
     return events

@@ -13,17 +13,37 @@ if TYPE_CHECKING:
 
 FORMATS = ("csv", "json")
 BEST_COLUMNS = (
-    "series", "flow", "period", "period_start", "period_end", "months", "usd_million",
-    "status", "source",
-)  # fmt: skip
+    "series",
+    "flow",
+    "period",
+    "period_start",
+    "period_end",
+    "months",
+    "usd_million",
+    "status",
+    "source",
+)
 VINTAGE_COLUMNS = (
-    "series", "flow", "period", "period_start", "period_end", "months", "usd_million",
-    "status", "release_id", "source", "retrieved_at", "url", "sheet", "cell",
-)  # fmt: skip
+    "series",
+    "flow",
+    "period",
+    "period_start",
+    "period_end",
+    "months",
+    "usd_million",
+    "status",
+    "release_id",
+    "source",
+    "retrieved_at",
+    "url",
+    "sheet",
+    "cell",
+)
 
 
-def rows(store: Store, *, series: Sequence[str] = (), vintages: bool = False
-         ) -> tuple[tuple[str, ...], list[dict[str, Any]]]:  # fmt: skip
+def rows(
+    store: Store, *, series: Sequence[str] = (), vintages: bool = False
+) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     """The columns and rows of an export, already in their stable order."""
     if vintages:
         return VINTAGE_COLUMNS, store.export_vintages(series)

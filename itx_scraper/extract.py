@@ -442,9 +442,13 @@ def _first(item: tuple[int, re.Match[str]]) -> int:
 
 
 def _growth_kind(
-    s: str, v: _Value, cues: list[tuple[int, re.Match[str]]], periods: list[Period], span: Span,
+    s: str,
+    v: _Value,
+    cues: list[tuple[int, re.Match[str]]],
+    periods: list[Period],
+    span: Span,
     nxt: int,
-) -> str:  # fmt: skip
+) -> str:
     named = sorted(((d, c) for d, c in cues if c.group("mom") or c.group("yoy")), key=_first)
     if named:
         return "mom_pct" if named[0][1].group("mom") else "yoy_pct"

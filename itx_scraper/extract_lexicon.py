@@ -11,13 +11,30 @@ MONTH = (
     r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}  # fmt: skip
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
 _NUMW = "|".join(NUMBER_WORDS)
 ORDINALS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-}  # fmt: skip
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+}
 # After "1Q"/"10M"/"1H" the next "FY"/"CY" is glued to a letter, so \b cannot be used.
 _GLUED = r"(?:(?<![A-Za-z])|(?<=\d[MQHmqh]))"
 
@@ -33,9 +50,23 @@ _UNIT = (
     r"(?P<u>million|mln|mn|m|billion|bln|bn|b|thousand|k|crore|lakh|lac|trillion|tn)"
     r"(?![a-z0-9])"
 )
-UNITS = {"million": 1.0, "mln": 1.0, "mn": 1.0, "m": 1.0, "billion": 1e3, "bln": 1e3, "bn": 1e3,
-         "b": 1e3, "thousand": 1e-3, "k": 1e-3, "crore": 10.0, "lakh": 0.1, "lac": 0.1,
-         "trillion": 1e6, "tn": 1e6}  # fmt: skip
+UNITS = {
+    "million": 1.0,
+    "mln": 1.0,
+    "mn": 1.0,
+    "m": 1.0,
+    "billion": 1e3,
+    "bln": 1e3,
+    "bn": 1e3,
+    "b": 1e3,
+    "thousand": 1e-3,
+    "k": 1e-3,
+    "crore": 10.0,
+    "lakh": 0.1,
+    "lac": 0.1,
+    "trillion": 1e6,
+    "tn": 1e6,
+}
 _DOLLARS = r"(?:US\s*dollars?|U\.S\.\s*dollars?|dollars?|USD|US\$)(?![a-z])"
 # "$310 million", "US$2.59bn", "$3.5-3.7 billion" (a range: projections), "$310-million".
 MONEY_CUR_FIRST = re.compile(
@@ -99,8 +130,16 @@ CURFY = re.compile(
     r"|next)\s+FY\b",
     _I,
 )
-CURFY_OFFSET = {"last": -1, "previous": -1, "preceding": -1, "past": -1, "prior": -1,
-                "next": 1, "coming": 1, "upcoming": 1}  # fmt: skip
+CURFY_OFFSET = {
+    "last": -1,
+    "previous": -1,
+    "preceding": -1,
+    "past": -1,
+    "prior": -1,
+    "next": 1,
+    "coming": 1,
+    "upcoming": 1,
+}
 YEARPAIR = re.compile(r"(?<![\d/-])(?P<a>(?:19|20)\d{2})\s*[-/]\s*(?P<b>(?:19|20)?\d{2})(?![\d/-])")
 COUNT = re.compile(  # "first ten months", "10-month", "10MFY24", "9M2022"
     rf"\b(?:(?:the\s+)?(?P<pre>first|initial|opening|past|last|preceding)\s+)?(?P<n>\d{{1,2}}|{_NUMW})"
@@ -277,20 +316,56 @@ ABBREVIATION_END = re.compile(
     r"\b(?:vs|v|Rs|Mr|Ms|Dr|No|approx|est|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S"
     r"|Govt|Inc|Ltd|Co|St|Pvt)\.$"
 )
-CHAR_MAP = str.maketrans({
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-    "\u2212": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u066b": ".",
-    "\u066c": ",", "\u060c": ",", "\u066a": "%", "\u200c": " ", "\u200f": " ", "\u200e": " ",
-})  # fmt: skip
+CHAR_MAP = str.maketrans(
+    {
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u066b": ".",
+        "\u066c": ",",
+        "\u060c": ",",
+        "\u066a": "%",
+        "\u200c": " ",
+        "\u200f": " ",
+        "\u200e": " ",
+    }
+)
 URDU_MONTHS = {
-    "جنوری": "January", "فروری": "February", "مارچ": "March", "اپریل": "April", "مئی": "May",
-    "جون": "June", "جولائی": "July", "اگست": "August", "ستمبر": "September", "اکتوبر": "October",
-    "نومبر": "November", "دسمبر": "December",
-}  # fmt: skip
+    "جنوری": "January",
+    "فروری": "February",
+    "مارچ": "March",
+    "اپریل": "April",
+    "مئی": "May",
+    "جون": "June",
+    "جولائی": "July",
+    "اگست": "August",
+    "ستمبر": "September",
+    "اکتوبر": "October",
+    "نومبر": "November",
+    "دسمبر": "December",
+}
 URDU_NUMBERS = {
-    "ایک": 1, "دو": 2, "تین": 3, "چار": 4, "پانچ": 5, "چھ": 6, "سات": 7, "آٹھ": 8, "نو": 9,
-    "دس": 10, "گیارہ": 11, "بارہ": 12,
-}  # fmt: skip
+    "ایک": 1,
+    "دو": 2,
+    "تین": 3,
+    "چار": 4,
+    "پانچ": 5,
+    "چھ": 6,
+    "سات": 7,
+    "آٹھ": 8,
+    "نو": 9,
+    "دس": 10,
+    "گیارہ": 11,
+    "بارہ": 12,
+}
 _UR_LAST = r"(?:گزشتہ|گذشتہ|پچھلے|پچھلا)"
 URDU_PHRASES: tuple[tuple[str, str], ...] = (  # applied in order after digits are made ASCII
     (r"(?:رواں|موجودہ)\s+مالی\s+سال", " current fiscal year "),

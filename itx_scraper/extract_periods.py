@@ -47,10 +47,18 @@ class _Atom:
 
 
 _ATOM_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("ignore", lx.DAYDATE), ("rel", lx.REL), ("fy", lx.FY_SHORT), ("fy", lx.FY_LONG),
-    ("cy", lx.CY), ("curfy", lx.CURFY), ("fy", lx.YEARPAIR), ("count", lx.COUNT),
-    ("qtr", lx.QTR), ("mon", lx.MON), ("y4", lx.Y4),
-)  # fmt: skip
+    ("ignore", lx.DAYDATE),
+    ("rel", lx.REL),
+    ("fy", lx.FY_SHORT),
+    ("fy", lx.FY_LONG),
+    ("cy", lx.CY),
+    ("curfy", lx.CURFY),
+    ("fy", lx.YEARPAIR),
+    ("count", lx.COUNT),
+    ("qtr", lx.QTR),
+    ("mon", lx.MON),
+    ("y4", lx.Y4),
+)
 
 
 def two_digit(yy: int) -> int:

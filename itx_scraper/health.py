@@ -133,9 +133,11 @@ def open_incident(source: str, prior: Sequence[Mapping[str, Any]]) -> Incident |
         if alert["kind"] == "source_error":
             known = incidents.get(key)
             incidents[key] = Incident(
-                key, facts.get("since", key), str(alert["created_at"]),
+                key,
+                facts.get("since", key),
+                str(alert["created_at"]),
                 known.reminders + 1 if known else 0,
-            )  # fmt: skip
+            )
         elif alert["kind"] == "source_recovered":
             incidents.pop(key, None)
     return list(incidents.values())[-1] if incidents else None
@@ -158,41 +160,84 @@ def evaluate(
     if not last.failed:
         if incident is None:
             return []
-        return [Event("source_recovered", source, "", {
-            "incident": incident.key, "source": source, "since": incident.since,
-            "failures": current.failures_before,
-            "title": f"{title} works again",
-            "text": (f"{title} ({source}) works again: the attempt at {last.started_at} "
-                     f"succeeded after {current.failures_before} failed attempt(s) since "
-                     f"{incident.since}."),
-        }, discriminator=incident.key)]  # fmt: skip
+        return [
+            Event(
+                "source_recovered",
+                source,
+                "",
+                {
+                    "incident": incident.key,
+                    "source": source,
+                    "since": incident.since,
+                    "failures": current.failures_before,
+                    "title": f"{title} works again",
+                    "text": (
+                        f"{title} ({source}) works again: the attempt at {last.started_at} "
+                        f"succeeded after {current.failures_before} failed attempt(s) since "
+                        f"{incident.since}."
+                    ),
+                },
+                discriminator=incident.key,
+            )
+        ]
     if current.failures < rules.failures:
         return []
     facts = {
-        "source": source, "failures": current.failures, "url": last.url,
-        "error_class": last.error_class, "http_status": last.http_status, "error": last.error,
-    }  # fmt: skip
-    detail = (f"The last error ({last.error_class or 'unknown'}"
-              + (f", HTTP {last.http_status}" if last.http_status else "")
-              + f") at {last.started_at}: {last.error} ({last.url}).")  # fmt: skip
+        "source": source,
+        "failures": current.failures,
+        "url": last.url,
+        "error_class": last.error_class,
+        "http_status": last.http_status,
+        "error": last.error,
+    }
+    detail = (
+        f"The last error ({last.error_class or 'unknown'}"
+        + (f", HTTP {last.http_status}" if last.http_status else "")
+        + f") at {last.started_at}: {last.error} ({last.url})."
+    )
     if incident is None:
         since = current.first_failure.started_at if current.first_failure else last.started_at
-        return [Event("source_error", source, "", {
-            **facts, "incident": since, "since": since,
-            "title": f"{title} is failing",
-            "text": (f"{title} ({source}) failed {current.failures} times in a row since "
-                     f"{since}. {detail} Other sources are not affected."),
-        }, discriminator=since)]  # fmt: skip
+        return [
+            Event(
+                "source_error",
+                source,
+                "",
+                {
+                    **facts,
+                    "incident": since,
+                    "since": since,
+                    "title": f"{title} is failing",
+                    "text": (
+                        f"{title} ({source}) failed {current.failures} times in a row since "
+                        f"{since}. {detail} Other sources are not affected."
+                    ),
+                },
+                discriminator=since,
+            )
+        ]
     age = now - datetime.fromisoformat(incident.last_alert_at)
     if age < timedelta(days=rules.remind_days):
         return []
     number = incident.reminders + 1
-    return [Event("source_error", source, "", {
-        **facts, "incident": incident.key, "since": incident.since, "reminder": number,
-        "title": f"{title} is still failing",
-        "text": (f"Reminder {number}: {title} ({source}) has failed {current.failures} times "
-                 f"in a row since {incident.since}. {detail}"),
-    }, discriminator=f"{incident.key} reminder {number}")]  # fmt: skip
+    return [
+        Event(
+            "source_error",
+            source,
+            "",
+            {
+                **facts,
+                "incident": incident.key,
+                "since": incident.since,
+                "reminder": number,
+                "title": f"{title} is still failing",
+                "text": (
+                    f"Reminder {number}: {title} ({source}) has failed {current.failures} times "
+                    f"in a row since {incident.since}. {detail}"
+                ),
+            },
+            discriminator=f"{incident.key} reminder {number}",
+        )
+    ]
 
 
 def title_of(source: str) -> str:
@@ -240,11 +285,15 @@ def check(store: Store, config: Config, sources: Sequence[str]) -> int:
         if rules.overdue and source in calendar_sources([source]):
             first_seen = store.period_first_seen(source)
             raised += release_calendar.overdue_events(
-                source, title_of(source), release_calendar.forecast(source, first_seen),
-                dict(first_seen), prior_overdue, today=now.date(),
+                source,
+                title_of(source),
+                release_calendar.forecast(source, first_seen),
+                dict(first_seen),
+                prior_overdue,
+                today=now.date(),
                 overdue_days=rules.overdue_days,
                 checked=current.last_attempt is not None and not current.last_attempt.failed,
-            )  # fmt: skip
+            )
     checkpoint("health.evaluated")
     if not raised:
         return 0

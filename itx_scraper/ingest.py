@@ -68,9 +68,12 @@ def ingest_document(
         if doc.failed:
             release_id = existing["id"] if existing else store.add_release(_release(doc, "error"))
             store.add_fetch(
-                **fetch, status="error", error_class=doc.error_class, error=doc.error,
+                **fetch,
+                status="error",
+                error_class=doc.error_class,
+                error=doc.error,
                 release_id=release_id,
-            )  # fmt: skip
+            )
             return IngestResult("error", release_id, error=doc.error)
         if existing and store.release_has_observations(existing["id"]):
             store.add_fetch(**fetch, status="not_modified", release_id=existing["id"])
@@ -101,10 +104,18 @@ def record_storage_error(
     error = f"cannot store the document in {store.path}: {exc}"
     try:
         store.add_fetch(
-            run_id=run_id, source=doc.source, url=doc.url, started_at=clock.iso(),
-            finished_at=clock.iso(), http_status=doc.http_status, bytes=len(doc.body),
-            duration_ms=doc.duration_ms, status="error", error_class="storage", error=error,
-        )  # fmt: skip
+            run_id=run_id,
+            source=doc.source,
+            url=doc.url,
+            started_at=clock.iso(),
+            finished_at=clock.iso(),
+            http_status=doc.http_status,
+            bytes=len(doc.body),
+            duration_ms=doc.duration_ms,
+            status="error",
+            error_class="storage",
+            error=error,
+        )
     except sqlite3.Error as again:
         logger.error("%s: %s; recording that failed too: %s", doc.source, error, again)
     else:

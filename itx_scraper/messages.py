@@ -168,16 +168,33 @@ def fields(kind: str, series: str, facts: Mapping[str, Any]) -> dict[str, str]:
     out["status"] = STATUS_NAMES.get(facts.get("status"), "unmarked")
     out["url"] = str(facts.get("url") or "")
     month_text = facts.get("month")
-    for key in ("value", "old", "new", "previous_value", "holder_value", "projection", "target",
-                "threshold", "reported_value", "official_value"):  # fmt: skip
+    for key in (
+        "value",
+        "old",
+        "new",
+        "previous_value",
+        "holder_value",
+        "projection",
+        "target",
+        "threshold",
+        "reported_value",
+        "official_value",
+    ):
         if facts.get(key) is not None:
             out[key] = money(float(facts[key]))
     for key in ("delta", "margin", "difference"):
         if facts.get(key) is not None:
             out[key] = signed_money(float(facts[key]))
     # Reconciliation facts (reconcile.py) that are already text.
-    for key in ("reporter", "claim", "earlier_reports", "doc_title", "statement_url",
-                "official_source", "period_label"):  # fmt: skip
+    for key in (
+        "reporter",
+        "claim",
+        "earlier_reports",
+        "doc_title",
+        "statement_url",
+        "official_source",
+        "period_label",
+    ):
         out[key] = str(facts.get(key) or "")
     notes = [out["claim"], out["earlier_reports"]]
     out["notes"] = "".join(f"{line}\n" for line in notes if line)
@@ -245,17 +262,20 @@ def render(
     template = {**TEMPLATES.get(kind, GENERIC), **((overrides or {}).get(kind) or {})}
     values = fields(kind, series, facts)
     formatter = string.Formatter()
-    parts = {
-        name: formatter.vformat(text, (), values).strip()
-        for name, text in template.items()
-    }
+    parts = {name: formatter.vformat(text, (), values).strip() for name, text in template.items()}
     return Message(parts["title"], parts["body"], parts["markdown"])
 
 
 def check_overrides(overrides: Mapping[str, Mapping[str, str]]) -> None:
     """Raise ValueError naming the template when a configured override cannot render."""
-    sample = {"month": "2024-04", "value": 310.0, "previous_month": "2024-03",
-              "previous_value": 306.0, "margin": 4.0, "status": "P"}  # fmt: skip
+    sample = {
+        "month": "2024-04",
+        "value": 310.0,
+        "previous_month": "2024-03",
+        "previous_value": 306.0,
+        "margin": 4.0,
+        "status": "P",
+    }
     for kind, template in overrides.items():
         try:
             render(kind, "9", sample, {kind: template})

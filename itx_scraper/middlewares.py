@@ -109,14 +109,17 @@ class RetryAfterMiddleware:
         tries = int(request.meta.get("itx_retry_after", 0))
         if wait is None or tries >= self.max_retries:
             return response
-        logger.info("HTTP %s from %s: waiting %.1f s as Retry-After asks", response.status,
-                    request.url, wait)  # fmt: skip
+        logger.info(
+            "HTTP %s from %s: waiting %.1f s as Retry-After asks",
+            response.status,
+            request.url,
+            wait,
+        )
         await sleep(wait)
         retry: Request = request.replace(dont_filter=True)
         retry.meta["itx_retry_after"] = tries + 1
         retry.meta["dont_retry"] = True  # this middleware owns the retry of this response
         return retry
-
 
 
 class OffsiteRequestError(IgnoreRequest):

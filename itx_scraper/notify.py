@@ -80,7 +80,7 @@ def for_route(all_destinations: Iterable[Destination], route: str) -> list[Desti
 
 def mask_custom_fields(url: str) -> str:
     """Mask ``?+Header=value``, ``-param`` and ``:payload`` values, which Apprise shows in clear."""
-    return re.sub(r"([?&](?:[+:-]|%2B|%2D|%3A)[^=&#]*=)[^&#]*", r"\1****", url, flags=re.I)
+    return re.sub(r"([?&](?:[+:-]|%2B|%2D|%3A)[^=&#]*=)[^&#]*", r"\1****", url, flags=re.IGNORECASE)
 
 
 def mask_url(url: str) -> str:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from itx_scraper import clock, events, notify, reconcile
 from itx_scraper.faults import checkpoint
@@ -65,9 +65,15 @@ def events_hook(config: Config, *, silent: bool) -> EventsHook:
                 rules=rules,
             )
             raised += reconcile.check(
-                store, series, release_id, source, official_sources=OFFICIAL,
-                statement_sources=STATEMENTS, known_sources=KNOWN_SOURCES, tolerance=tolerance,
-            )  # fmt: skip
+                store,
+                series,
+                release_id,
+                source,
+                official_sources=OFFICIAL,
+                statement_sources=STATEMENTS,
+                known_sources=KNOWN_SOURCES,
+                tolerance=tolerance,
+            )
         return record(store, raised, release_id, config, all_destinations)
 
     return hook
@@ -90,8 +96,14 @@ def record(
     for event in raised:
         message = render(event.kind, event.series, event.facts, config.templates)
         key = "|".join(
-            str(part) for part in (event.kind, event.series, event.period, release_id or "",
-                                   event.discriminator)  # fmt: skip
+            str(part)
+            for part in (
+                event.kind,
+                event.series,
+                event.period,
+                release_id or "",
+                event.discriminator,
+            )
         )
         routed = notify.for_route(all_destinations, event.route)
         alert_id = store.add_alert(
@@ -135,15 +147,14 @@ class RecordCharts:
         self.scratch: tempfile.TemporaryDirectory[str] | None = None
         self.paths: dict[str, str | None] = {}
 
-    def __enter__(self) -> RecordCharts:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         if self.scratch is not None:
             self.scratch.cleanup()
 
-    def attachments(self, delivery: dict[str, Any], destination: notify.Destination
-                    ) -> list[str]:  # fmt: skip
+    def attachments(self, delivery: dict[str, Any], destination: notify.Destination) -> list[str]:
         if delivery["kind"] != "record" or not destination.service.attachment_support:
             return []
         series = self.store.alert_series(delivery["alert_id"]) or "9"
@@ -186,22 +197,30 @@ def _deliver(
     backoff = float(section["backoff_seconds"])
     for delivery in store.due_deliveries(clock.iso(now)):
         if dry_run:
-            echo(f"[{delivery['kind']} → {delivery['target']}] {delivery['title']}\n"
-                 f"{delivery['markdown']}\n")  # fmt: skip
+            echo(
+                f"[{delivery['kind']} → {delivery['target']}] {delivery['title']}\n"
+                f"{delivery['markdown']}\n"
+            )
             counts["pending"] += 1
             continue
         destination = available.get(delivery["destination"])
         if destination is None:
             store.record_delivery(
-                delivery["id"], status="given_up", at=clock.iso(),
+                delivery["id"],
+                status="given_up",
+                at=clock.iso(),
                 error="destination no longer configured",
-            )  # fmt: skip
+            )
             counts["given_up"] += 1
             continue
         checkpoint("deliver.before_send")
-        result = notify.send(destination, delivery["title"], delivery["body"],
-                             delivery["markdown"],
-                             attachments=charts.attachments(delivery, destination))  # fmt: skip
+        result = notify.send(
+            destination,
+            delivery["title"],
+            delivery["body"],
+            delivery["markdown"],
+            attachments=charts.attachments(delivery, destination),
+        )
         if result.ok:
             checkpoint("deliver.acked")  # a SIGKILL from here to the commit resends this one
             store.record_delivery(delivery["id"], status="sent", at=clock.iso())
@@ -210,20 +229,29 @@ def _deliver(
             continue
         attempts = int(delivery["attempts"]) + 1
         counts["failed"] += 1
-        logger.error("delivery of alert %s to %s failed (attempt %d): %s", delivery["alert_id"],
-                     destination.target, attempts, result.error)  # fmt: skip
+        logger.error(
+            "delivery of alert %s to %s failed (attempt %d): %s",
+            delivery["alert_id"],
+            destination.target,
+            attempts,
+            result.error,
+        )
         if attempts >= max_attempts:
-            store.record_delivery(delivery["id"], status="given_up", at=clock.iso(),
-                                  error=result.error)  # fmt: skip
+            store.record_delivery(
+                delivery["id"], status="given_up", at=clock.iso(), error=result.error
+            )
             counts["given_up"] += 1
             _raise_give_up(store, config, delivery, destination, result.error)
             continue
         # The first failure is retried on the next run; backoff starts with the second.
         wait = 0.0 if attempts == 1 else backoff * 2 ** (attempts - 2)
         store.record_delivery(
-            delivery["id"], status="pending", at=clock.iso(), error=result.error,
+            delivery["id"],
+            status="pending",
+            at=clock.iso(),
+            error=result.error,
             next_attempt_at=clock.iso(now + timedelta(seconds=wait)) if wait else None,
-        )  # fmt: skip
+        )
         checkpoint("deliver.failed")
     return counts
 

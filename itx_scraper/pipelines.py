@@ -61,7 +61,11 @@ class StorePipeline:
             logger.info("%s: %s (%s)", item.source, result.error, item.url)
         else:
             logger.info(
-                "%s: %s, release %s, %d observations, %d alerts", item.source, result.status,
-                result.release_id, result.observations, result.alerts,
-            )  # fmt: skip
+                "%s: %s, release %s, %d observations, %d alerts",
+                item.source,
+                result.status,
+                result.release_id,
+                result.observations,
+                result.alerts,
+            )
         return item

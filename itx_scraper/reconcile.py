@@ -52,7 +52,7 @@ def printed_precision(value: float) -> float:
     """
     if abs(value) < 1000 or abs(value - round(value)) > 1e-6:
         return 0.0
-    number, unit = int(round(abs(value))), 1
+    number, unit = round(abs(value)), 1
     while number % 10 == 0 and unit < 100:
         number //= 10
         unit *= 10
@@ -166,8 +166,9 @@ def on_statement(
             if any(agree(claim.value, v.value, tolerance) for v in vintages):
                 continue  # SBP's data confirms the statement: nothing to say
             latest = vintages[-1]
-            if not _mismatch_known(prior, events, claim.period, claim.value, latest.value,
-                                   tolerance):  # fmt: skip
+            if not _mismatch_known(
+                prior, events, claim.period, claim.value, latest.value, tolerance
+            ):
                 events.append(mismatch(series, claim.period, [claim], latest, tolerance))
             continue
         month = claim.end
@@ -202,9 +203,10 @@ def on_official(
         if newest_known is not None and end <= newest_known:
             continue
         differing = [
-            c for c in claims
+            c
+            for c in claims
             if c.usable and c.period == obs.period and not agree(c.value, obs.value, tolerance)
-        ]  # fmt: skip
+        ]
         for group in _clusters(differing, tolerance):
             value = group[0].value
             if not _mismatch_known(prior, events, obs.period, value, obs.value, tolerance):
@@ -217,9 +219,10 @@ def reported(
 ) -> Event:
     month = claim.end
     earlier = [
-        (alert.get("facts") or {}) for alert in prior
+        (alert.get("facts") or {})
+        for alert in prior
         if alert["kind"] == "reported" and alert["period"] == str(month)
-    ]  # fmt: skip
+    ]
     facts = {
         "month": str(month),
         "value": claim.value,
@@ -231,9 +234,11 @@ def reported(
         "statement_text": claim.text[:400],
         "claim": record_check(month, claim.value, known, claimed=claim.claims_record),
         "record_claimed": claim.claims_record,
-        "earlier_reports": "Earlier: " + "; ".join(
-            f"{f.get('reporter')} reported {money(f.get('value'))}" for f in earlier
-        ) + "." if earlier else "",
+        "earlier_reports": "Earlier: "
+        + "; ".join(f"{f.get('reporter')} reported {money(f.get('value'))}" for f in earlier)
+        + "."
+        if earlier
+        else "",
     }
     return Event("reported", series, str(month), facts, discriminator=f"{claim.value:g}")
 
@@ -287,32 +292,44 @@ def _facts(alert: Mapping[str, Any] | Event) -> Mapping[str, Any]:
 
 
 def _reported_known(
-    prior: Sequence[Mapping[str, Any]], raised: Sequence[Event], month: str, value: float,
+    prior: Sequence[Mapping[str, Any]],
+    raised: Sequence[Event],
+    month: str,
+    value: float,
     tolerance: Tolerance,
-) -> bool:  # fmt: skip
+) -> bool:
     """Another statement already reported this month at this value (MoITT, then PID...)."""
     for alert in [*prior, *raised]:
         kind = alert.kind if isinstance(alert, Event) else alert["kind"]
         period = alert.period if isinstance(alert, Event) else alert["period"]
         facts = _facts(alert)
-        if kind == "reported" and period == month and facts.get("value") is not None:
-            if agree(value, float(facts["value"]), tolerance):
-                return True
+        if (
+            kind == "reported"
+            and period == month
+            and facts.get("value") is not None
+            and agree(value, float(facts["value"]), tolerance)
+        ):
+            return True
     return False
 
 
 def _mismatch_known(
-    prior: Sequence[Mapping[str, Any]], raised: Sequence[Event], period: str, claimed: float,
-    official: float, tolerance: Tolerance,
-) -> bool:  # fmt: skip
+    prior: Sequence[Mapping[str, Any]],
+    raised: Sequence[Event],
+    period: str,
+    claimed: float,
+    official: float,
+    tolerance: Tolerance,
+) -> bool:
     for alert in [*prior, *raised]:
         kind = alert.kind if isinstance(alert, Event) else alert["kind"]
         facts = _facts(alert)
         if kind != "mismatch" or facts.get("period") != period:
             continue
-        if agree(claimed, float(facts["reported_value"]), tolerance) and abs(
-            official - float(facts["official_value"])
-        ) <= EPSILON:
+        if (
+            agree(claimed, float(facts["reported_value"]), tolerance)
+            and abs(official - float(facts["official_value"])) <= EPSILON
+        ):
             return True
     return False
 
@@ -348,8 +365,10 @@ def check(
         return []
     history = store.history(series)
     known_obs = [o for o in history if o.source in known_sources and o.release_id != release_id]
-    prior = [{**row, "facts": json.loads(row["facts"] or "{}")}
-             for row in store.alerts_for(("reported", "mismatch"))]  # fmt: skip
+    prior = [
+        {**row, "facts": json.loads(row["facts"] or "{}")}
+        for row in store.alerts_for(("reported", "mismatch"))
+    ]
     if source in statement_sources:
         claims = [
             Claim.from_row(row)
@@ -362,15 +381,26 @@ def check(
                 Official(row["period"], float(row["usd_million"]), row["source"], row["url"])
             )
         known = monthly(best_values(known_obs))
-        return on_statement(series, claims, official=official, known=known, prior=prior,
-                            tolerance=tolerance)
-    new = [Official(o.period, o.usd_million, o.source, o.url)
-           for o in history if o.release_id == release_id]  # fmt: skip
+        return on_statement(
+            series, claims, official=official, known=known, prior=prior, tolerance=tolerance
+        )
+    new = [
+        Official(o.period, o.usd_million, o.source, o.url)
+        for o in history
+        if o.release_id == release_id
+    ]
     months = [Month.parse(o.period) for o in known_obs if o.months == 1]
     claims = [
         Claim.from_row(row)
-        for row in store.statement_claims(series, statement_sources,
-                                          periods=sorted({o.period for o in new}))  # fmt: skip
+        for row in store.statement_claims(
+            series, statement_sources, periods=sorted({o.period for o in new})
+        )
     ]
-    return on_official(series, new, newest_known=max(months, default=None), claims=claims,
-                       prior=prior, tolerance=tolerance)  # fmt: skip
+    return on_official(
+        series,
+        new,
+        newest_known=max(months, default=None),
+        claims=claims,
+        prior=prior,
+        tolerance=tolerance,
+    )

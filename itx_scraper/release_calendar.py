@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ def learn(source: str, seen: Sequence[Appearance]) -> Cadence:
     plausible = [a for a in seen if low <= a.lag_days <= high]
     if len(plausible) < MIN_SAMPLES:
         return default
-    pairs = zip(plausible, plausible[1:], strict=False)
+    pairs = itertools.pairwise(plausible)
     steps = [b.period.index - a.period.index for a, b in pairs]
     months = max(1, round(statistics.median(steps))) if steps else default.months
     recent = [a.lag_days for a in plausible[-RECENT:]]
@@ -147,9 +148,13 @@ def forecast(source: str, first_seen: Sequence[tuple[str, str]]) -> Forecast | N
     period = latest.shift(cadence.months)
     end = month_end(period)
     return Forecast(
-        source, latest, period, end + timedelta(days=cadence.lag_min),
-        end + timedelta(days=cadence.lag_max), cadence,
-    )  # fmt: skip
+        source,
+        latest,
+        period,
+        end + timedelta(days=cadence.lag_min),
+        end + timedelta(days=cadence.lag_max),
+        cadence,
+    )
 
 
 def overdue_events(
@@ -179,12 +184,24 @@ def overdue_events(
         if latest is not None and Month.parse(period) <= latest:
             seen = first_seen.get(period)
             when = f"first seen {seen[:10]}" if seen else f"now at {latest.label}"
-            events.append(Event("overdue", source, period, {
-                "state": "published", "source": source, "period": period,
-                "title": f"{title}: {Month.parse(period).label} is now published",
-                "text": (f"{title} has published {Month.parse(period).label} ({when}). "
-                         "It was reported overdue earlier."),
-            }, discriminator="published"))  # fmt: skip
+            events.append(
+                Event(
+                    "overdue",
+                    source,
+                    period,
+                    {
+                        "state": "published",
+                        "source": source,
+                        "period": period,
+                        "title": f"{title}: {Month.parse(period).label} is now published",
+                        "text": (
+                            f"{title} has published {Month.parse(period).label} ({when}). "
+                            "It was reported overdue earlier."
+                        ),
+                    },
+                    discriminator="published",
+                )
+            )
     if (
         forecast_ is not None
         and checked
@@ -193,17 +210,28 @@ def overdue_events(
         and not forecast_.stale(today)
     ):
         label = forecast_.period.label
-        events.append(Event("overdue", source, str(forecast_.period), {
-            "state": "due", "source": source, "period": str(forecast_.period),
-            "due": forecast_.due.isoformat(), "latest": str(forecast_.latest),
-            "title": f"{title}: {label} is overdue",
-            "text": (
-                f"{title} usually publishes {forecast_.cadence.lag_min}-"
-                f"{forecast_.cadence.lag_max} days after a month ends, so {label} was due by "
-                f"{forecast_.due.isoformat()}. On {today.isoformat()} the newest month is "
-                f"still {forecast_.latest.label}."
-            ),
-        }, discriminator="due"))  # fmt: skip
+        events.append(
+            Event(
+                "overdue",
+                source,
+                str(forecast_.period),
+                {
+                    "state": "due",
+                    "source": source,
+                    "period": str(forecast_.period),
+                    "due": forecast_.due.isoformat(),
+                    "latest": str(forecast_.latest),
+                    "title": f"{title}: {label} is overdue",
+                    "text": (
+                        f"{title} usually publishes {forecast_.cadence.lag_min}-"
+                        f"{forecast_.cadence.lag_max} days after a month ends, so {label} was due by "
+                        f"{forecast_.due.isoformat()}. On {today.isoformat()} the newest month is "
+                        f"still {forecast_.latest.label}."
+                    ),
+                },
+                discriminator="due",
+            )
+        )
     return events
 
 

@@ -37,11 +37,16 @@ def monthly_table(rows: Sequence[Mapping[str, Any]], months: int) -> str:
     for row in rows[-months:]:
         month = Month.parse(row["period"])
         value = float(row["usd_million"])
-        body.append([
-            row["period"], f"{value:,.2f}",
-            _pct(value, values.get(month.shift(-1))), _pct(value, values.get(month.shift(-12))),
-            row["status"] or "", row["source"],
-        ])  # fmt: skip
+        body.append(
+            [
+                row["period"],
+                f"{value:,.2f}",
+                _pct(value, values.get(month.shift(-1))),
+                _pct(value, values.get(month.shift(-12))),
+                row["status"] or "",
+                row["source"],
+            ]
+        )
     return table(["period", "usd_million", "mom", "yoy", "status", "source"], body, {1, 2, 3})
 
 

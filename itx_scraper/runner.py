@@ -128,8 +128,10 @@ def crawl(config: Config, sources: list[str], *, run_id: int, silent: bool, verb
     process = CrawlerProcess(settings)
     # Scrapy's logging setup sets its loggers to DEBUG; keep them at our level.
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    chains = [_chain(process, config, group, delay=float(http["delay"]))
-              for group in host_groups(config, sources)]  # fmt: skip
+    chains = [
+        _chain(process, config, group, delay=float(http["delay"]))
+        for group in host_groups(config, sources)
+    ]
     # Scrapy's join() would stop the reactor during the pause between chained spiders,
     # so the reactor stops when every chain has finished.
     from twisted.internet import reactor  # installed by the first crawl above
@@ -193,10 +195,14 @@ def record_silent_spiders(store: Store, config: Config, run_id: int, sources: li
     for name in sources:
         if name not in seen:
             store.add_fetch(
-                run_id=run_id, source=name, url=config.sources[name].url,
-                started_at=clock.iso(), status="error", error_class="crawl",
+                run_id=run_id,
+                source=name,
+                url=config.sources[name].url,
+                started_at=clock.iso(),
+                status="error",
+                error_class="crawl",
                 error="the spider finished without recording any fetch (see the log)",
-            )  # fmt: skip
+            )
 
 
 def run(
@@ -232,14 +238,22 @@ def run(
                 summary.deliveries = outbox.deliver(store, config, echo=echo, dry_run=dry_run)
                 checkpoint("run.delivered")
             except BaseException as exc:  # the runs row must not stay 'running' (status)
-                store.finish_run(run_id, status="crashed", exit_code=exitcodes.FAILED, counts={},
-                                 errors={"run": f"{type(exc).__name__}: {exc}"})  # fmt: skip
+                store.finish_run(
+                    run_id,
+                    status="crashed",
+                    exit_code=exitcodes.FAILED,
+                    counts={},
+                    errors={"run": f"{type(exc).__name__}: {exc}"},
+                )
                 raise
             status = "ok" if summary.exit_code == exitcodes.OK else "failed"
             store.finish_run(
-                run_id, status=status, exit_code=summary.exit_code, counts=summary.as_dict(),
+                run_id,
+                status=status,
+                exit_code=summary.exit_code,
+                counts=summary.as_dict(),
                 errors=summary.source_errors,
-            )  # fmt: skip
+            )
             checkpoint("run.finished")
             return summary
     except sqlite3.Error as exc:  # e.g. the disk filled up mid-run: one clear line, exit 1

@@ -74,10 +74,12 @@ def collect(store: Store, config: Config, now: datetime) -> Status:
             "url": source.url,
             "last_attempt": _attempt(store.last_fetch(name)),
             "last_success": _attempt(store.last_fetch(name, success=True)),
-            "last_change": change and {
-                "retrieved_at": change["retrieved_at"], "latest_period": change["latest_period"],
+            "last_change": change
+            and {
+                "retrieved_at": change["retrieved_at"],
+                "latest_period": change["latest_period"],
                 "release_id": change["id"],
-            },  # fmt: skip
+            },
             "consecutive_failures": current.failures,
             "next_release": forecast.as_dict(now.date(), rules.overdue_days) if forecast else None,
         }
@@ -101,8 +103,10 @@ def collect(store: Store, config: Config, now: datetime) -> Status:
     status.deliveries = {
         "pending": sum(int(row["pending"]) for row in by_target),
         "retrying": retrying,
-        "by_target": [{k: row[k] for k in ("target", "pending", "retrying", "oldest_attempt")}
-                      for row in by_target],  # fmt: skip
+        "by_target": [
+            {k: row[k] for k in ("target", "pending", "retrying", "oldest_attempt")}
+            for row in by_target
+        ],
     }
     if retrying:
         status.problems.append(f"{retrying} alert delivery(ies) pending after a failed attempt")
@@ -115,10 +119,14 @@ def _last_run(store: Store, problems: list[str]) -> dict[str, Any] | None:
         problems.append("no run has been recorded yet")
         return None
     summary = {
-        "id": run["id"], "started_at": run["started_at"], "finished_at": run["finished_at"],
-        "status": run["status"], "exit_code": run["exit_code"],
-        "counts": json.loads(run["counts"] or "{}"), "errors": json.loads(run["errors"] or "{}"),
-    }  # fmt: skip
+        "id": run["id"],
+        "started_at": run["started_at"],
+        "finished_at": run["finished_at"],
+        "status": run["status"],
+        "exit_code": run["exit_code"],
+        "counts": json.loads(run["counts"] or "{}"),
+        "errors": json.loads(run["errors"] or "{}"),
+    }
     if run["status"] == "running":
         if pid_alive(run["pid"]):
             summary["status"] = "running"
@@ -140,17 +148,23 @@ def render(status: Status) -> str:
         success = info["last_success"]
         change = info["last_change"]
         nxt = info["next_release"]
-        rows.append((
-            name + ("" if info["enabled"] else " (not run)"),
-            f"{last['started_at'][:16]} {last['error_class'] or last['status']}" if last else "-",
-            success["started_at"][:16] if success else "-",
-            f"{change['retrieved_at'][:10]} ({change['latest_period']})" if change else "-",
-            str(info["consecutive_failures"]),
-            f"{nxt['period']} by {nxt['due']} ({nxt['state']})" if nxt else "-",
-        ))  # fmt: skip
+        rows.append(
+            (
+                name + ("" if info["enabled"] else " (not run)"),
+                f"{last['started_at'][:16]} {last['error_class'] or last['status']}"
+                if last
+                else "-",
+                success["started_at"][:16] if success else "-",
+                f"{change['retrieved_at'][:10]} ({change['latest_period']})" if change else "-",
+                str(info["consecutive_failures"]),
+                f"{nxt['period']} by {nxt['due']} ({nxt['state']})" if nxt else "-",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-              for row in rows]  # fmt: skip
+    lines += [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     run = status.last_run
     lines.append("")
     if run:
@@ -164,8 +178,10 @@ def render(status: Status) -> str:
     else:
         lines.append("last run: none")
     deliveries = status.deliveries
-    lines.append(f"deliveries pending: {deliveries['pending']} "
-                 f"({deliveries['retrying']} after a failed attempt)")  # fmt: skip
+    lines.append(
+        f"deliveries pending: {deliveries['pending']} "
+        f"({deliveries['retrying']} after a failed attempt)"
+    )
     for row in deliveries["by_target"]:
         lines.append(f"  {row['target']}: {row['pending']} pending, {row['retrying']} retrying")
     lines.append("")

@@ -440,11 +440,23 @@ class Store:
         record = {
             key: getattr(release, key)
             for key in (
-                "source", "url", "retrieved_at", "etag", "last_modified", "content_type",
-                "format", "parse_status", "parse_error", "latest_period", "doc_key", "title",
-                "published_at", "text", "body",
+                "source",
+                "url",
+                "retrieved_at",
+                "etag",
+                "last_modified",
+                "content_type",
+                "format",
+                "parse_status",
+                "parse_error",
+                "latest_period",
+                "doc_key",
+                "title",
+                "published_at",
+                "text",
+                "body",
             )
-        }  # fmt: skip
+        }
         record.update(sha256=release.sha256, size=len(release.body))
         cursor = self.db.execute(
             f"INSERT INTO releases ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})",
@@ -678,17 +690,26 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     def finish_run(
-        self, run_id: int, *, status: str, exit_code: int, counts: Mapping[str, Any],
+        self,
+        run_id: int,
+        *,
+        status: str,
+        exit_code: int,
+        counts: Mapping[str, Any],
         errors: Mapping[str, Any],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.db.execute(
             """UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts = ?, errors = ?
                WHERE id = ?""",
             [
-                clock.iso(), status, exit_code, json.dumps(counts, sort_keys=True),
-                json.dumps(errors, sort_keys=True), run_id,
+                clock.iso(),
+                status,
+                exit_code,
+                json.dumps(counts, sort_keys=True),
+                json.dumps(errors, sort_keys=True),
+                run_id,
             ],
-        )  # fmt: skip
+        )
 
     def run_fetches(self, run_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM fetches WHERE run_id = ? ORDER BY id", [run_id]))
@@ -777,7 +798,6 @@ class Store:
 
     def last_alert_id(self) -> int:
         return int(self.db.execute("SELECT COALESCE(max(id), 0) FROM alerts").fetchone()[0])
-
 
     # -- health, calendar and status -----------------------------------------------------
 
@@ -890,8 +910,11 @@ class Store:
         periods: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         """Figures that statements (``sources``) give, with their release's title and URL."""
-        where = ["o.series = ?", "o.flow = 'credit'",
-                 f"r.source IN ({', '.join('?' * len(sources))})"]  # fmt: skip
+        where = [
+            "o.series = ?",
+            "o.flow = 'credit'",
+            f"r.source IN ({', '.join('?' * len(sources))})",
+        ]
         params: list[Any] = [series, *sources]
         if release_id is not None:
             where.append("o.release_id = ?")
@@ -907,7 +930,7 @@ class Store:
                            o.usd_million, o.note, o.location, r.source, r.url, r.title,
                            r.doc_key, r.published_at
                     FROM observations o JOIN releases r ON r.id = o.release_id
-                    WHERE {' AND '.join(where)} ORDER BY o.id""",
+                    WHERE {" AND ".join(where)} ORDER BY o.id""",
                 params,
             )
         )
@@ -924,8 +947,8 @@ class Store:
                            r.source, COALESCE(o.source_url, r.url) AS url
                     FROM observations o JOIN releases r ON r.id = o.release_id
                     WHERE o.series = ? AND o.flow = 'credit'
-                      AND o.period IN ({', '.join('?' * len(periods))})
-                      AND r.source IN ({', '.join('?' * len(sources))})
+                      AND o.period IN ({", ".join("?" * len(periods))})
+                      AND r.source IN ({", ".join("?" * len(sources))})
                     ORDER BY o.id""",
                 [series, *periods, *sources],
             )

@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sbp_workbook import build_dt, published_ict  # noqa: E402
+from sbp_workbook import build_dt, published_ict
 
-from itx_scraper.periods import Month  # noqa: E402
+from itx_scraper.periods import Month
 
 OUT = ROOT / "itx_scraper" / "demo"
 # Release month -> when SBP publishes it (illustrative: SBP publishes around the 17th-20th

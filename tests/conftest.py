@@ -71,8 +71,15 @@ class Loopback:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def serve(self, path: str, body: bytes, *, status: int = 200, etag: str | None = None,
-              headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def serve(
+        self,
+        path: str,
+        body: bytes,
+        *,
+        status: int = 200,
+        etag: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.routes[path] = Route(body, status, dict(headers or {}), etag)
 
     def script(self, path: str, responses: list[Route]) -> None:
@@ -103,8 +110,11 @@ def _handler(state: Loopback) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             with state.lock:
                 state.requests.append(
-                    {"path": self.path, "headers": dict(self.headers.items()),
-                     "at": time.monotonic()}  # fmt: skip
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers.items()),
+                        "at": time.monotonic(),
+                    }
                 )
                 route = state.routes.get(self.path)
                 if isinstance(route, list):
@@ -169,8 +179,7 @@ class Mailbox:
     messages: list[Any] = field(default_factory=list)
 
     def url(self, to: str = "watchers@example.org") -> str:
-        return (f"mailto://127.0.0.1:{self.port}?from=itx@example.org&to={to}"
-                "&mode=insecure")  # fmt: skip
+        return f"mailto://127.0.0.1:{self.port}?from=itx@example.org&to={to}&mode=insecure"
 
 
 @pytest.fixture
@@ -208,8 +217,12 @@ Cli = Callable[..., CliResult]
 def cli(tmp_path: Path) -> Cli:
     """Run the real CLI in a subprocess with this test's database and config."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
-            input: str | None = None) -> CliResult:  # fmt: skip
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        input: str | None = None,
+    ) -> CliResult:
         full_env = {**os.environ, **(env or {})}
         full_env.setdefault("ITX_DB", str(tmp_path / "itx.db"))
         config = tmp_path / "itx.toml"
@@ -217,9 +230,14 @@ def cli(tmp_path: Path) -> Cli:
             full_env.setdefault("ITX_CONFIG", str(config))
         proc = subprocess.run(
             [sys.executable, "-m", "itx_scraper", *args],
-            capture_output=True, text=True, env=full_env, cwd=tmp_path, timeout=timeout,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=tmp_path,
+            timeout=timeout,
             input=input,
-        )  # fmt: skip
+            check=False,
+        )
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
@@ -233,7 +251,10 @@ def write_config(path: Path, text: str) -> Path:
     """
     from itx_scraper.sources import CRAWLED
 
-    off = "".join(f"\n[sources.{name}]\nenabled = false\n" for name in CRAWLED
-                  if f"[sources.{name}]" not in text)  # fmt: skip
+    off = "".join(
+        f"\n[sources.{name}]\nenabled = false\n"
+        for name in CRAWLED
+        if f"[sources.{name}]" not in text
+    )
     path.write_text("[http]\ndelay = 0.0\ntimeout = 10.0\nretries = 0\n\n" + text + off)
     return path

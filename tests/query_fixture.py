@@ -64,8 +64,9 @@ RELEASES: list[tuple[str, str, list[tuple[str, str, str, float, str | None]]]] =
 ]
 
 
-def observation(series: str, flow: str, period: str, value: float,
-                status: str | None, cell: str) -> dict[str, Any]:  # fmt: skip
+def observation(
+    series: str, flow: str, period: str, value: float, status: str | None, cell: str
+) -> dict[str, Any]:
     start, end = parse_range(period)
     return {
         "series": series,
@@ -105,4 +106,3 @@ def build(path: Path) -> Path:
     finally:
         store.close()
     return path
-

@@ -121,33 +121,67 @@ DEBIT_SHARE = 0.13
 NA_DEBIT = frozenset({"9.2.5", "10.3.5"})
 # Credit shares of the ICT total; 9.1, 9.2, 9.3, 9.2.6 are derived so identities hold.
 ICT_SHARES = {
-    "9.1.1": 0.09, "9.1.2": 0.04, "9.2.1": 0.003, "9.2.2": 0.29, "9.2.3": 0.0002,
-    "9.2.4": 0.14, "9.2.5": 0.27, "9.3.1": 0.0007, "9.3.2": 0.0003,
-}  # fmt: skip
+    "9.1.1": 0.09,
+    "9.1.2": 0.04,
+    "9.2.1": 0.003,
+    "9.2.2": 0.29,
+    "9.2.3": 0.0002,
+    "9.2.4": 0.14,
+    "9.2.5": 0.27,
+    "9.3.1": 0.0007,
+    "9.3.2": 0.0003,
+}
 # Shares of (services - ICT) over the other top-level items.
 OTHER_SHARES = {
-    "1": 0.0, "2": 0.01, "3": 0.16, "4": 0.19, "5": 0.01, "6": 0.01, "7": 0.01, "8": 0.01,
-    "10": 0.40, "11": 0.01, "12": 0.18,
-}  # fmt: skip
+    "1": 0.0,
+    "2": 0.01,
+    "3": 0.16,
+    "4": 0.19,
+    "5": 0.01,
+    "6": 0.01,
+    "7": 0.01,
+    "8": 0.01,
+    "10": 0.40,
+    "11": 0.01,
+    "12": 0.18,
+}
 FOOTER = (
     (96, 1, "R' for revised, 'P' for provisional, 'N/A' for Not Available"),
     (97, 1, "Notes:"),
     (97, 4, "Contact Person:"),
     (97, 6, "Test Person"),
-    (98, 1, ("1. Credit means export of services, debit means import of services and net means"
-             " services balance. ")),
+    (
+        98,
+        1,
+        (
+            "1. Credit means export of services, debit means import of services and net means"
+            " services balance. "
+        ),
+    ),
     (98, 6, "Test Title"),
     (99, 1, "2. Due to rounding off, figures may differ from BOP data available on websites."),
     (99, 4, "Phone No:"),
     (99, 6, "000-0000000"),
-    (100, 1, ("3. The data are  presented as per BPM6(EBOPS-2010) classification aligned with"
-              " MSITS-2010 classification; see press release at link:")),
+    (
+        100,
+        1,
+        (
+            "3. The data are  presented as per BPM6(EBOPS-2010) classification aligned with"
+            " MSITS-2010 classification; see press release at link:"
+        ),
+    ),
     (100, 4, "Email:"),
     (100, 6, "feedback@example.org"),
     (101, 1, " http://www.sbp.org.pk/press/2013/BPM6-16-Aug-2013.pdf "),
-    (102, 1, ("4. Sub classification 10.3.5 shows receipts of freelancers other than"
-              ' "9.2.5 Freelance of Computer and Information Services"')),
-)  # fmt: skip
+    (
+        102,
+        1,
+        (
+            "4. Sub classification 10.3.5 shows receipts of freelancers other than"
+            ' "9.2.5 Freelance of Computer and Information Services"'
+        ),
+    ),
+)
 _CODE_RE = re.compile(r"^(\d+(?:\.\d+)*)")
 
 
@@ -449,9 +483,15 @@ def build_dt(
     FYTD markers by fiscal year, ``fytd`` the FYTD ICT value by (fiscal year, month count).
     """
     grid = dt_grid(
-        release, ict, unit=unit, status=status, fytd_status=fytd_status, fytd=fytd,
-        year_ago_as_date=year_ago_as_date, services=services,
-    )  # fmt: skip
+        release,
+        ict,
+        unit=unit,
+        status=status,
+        fytd_status=fytd_status,
+        fytd=fytd,
+        year_ago_as_date=year_ago_as_date,
+        services=services,
+    )
     return write(grid, fmt)
 
 

@@ -80,7 +80,10 @@ def press_pages(base: str) -> dict[str, Page]:
     }
 
 
-def headline_pdf(latest: Month = Month(2024, 4), **overrides: float) -> bytes:
+APRIL_2024 = Month(2024, 4)
+
+
+def headline_pdf(latest: Month = APRIL_2024, **overrides: float) -> bytes:
     """The headline PDF of a month, from the published monthly figures (sources.md §3 layout)."""
     ict = dict(published_ict())
     for key, value in overrides.items():
@@ -90,21 +93,35 @@ def headline_pdf(latest: Month = Month(2024, 4), **overrides: float) -> bytes:
 
 SITES: dict[str, Site] = {
     "sbp_ebops": Site(
-        "https://archive.sbp.org.pk", "/ecodata/dt.xls",
+        "https://archive.sbp.org.pk",
+        "/ecodata/dt.xls",
         lambda base: {"/ecodata/dt.xls": Page(build_dt(Month(2024, 4), published_ict()), XLS)},
         ("/ecodata/dt.xls",),
     ),
     "sbp_headline": Site(
-        "https://www.sbp.org.pk", "/assets/document/ExportsImports-Goods.pdf",
-        lambda base: {"/assets/document/ExportsImports-Goods.pdf":
-                      Page(headline_pdf(), "application/pdf")},
+        "https://www.sbp.org.pk",
+        "/assets/document/ExportsImports-Goods.pdf",
+        lambda base: {
+            "/assets/document/ExportsImports-Goods.pdf": Page(headline_pdf(), "application/pdf")
+        },
         ("/assets/document/ExportsImports-Goods.pdf",),
     ),
     "moitt": Site("https://moitt.gov.pk", "/News", moitt_pages, ("/News", MOITT_IT)),
-    "pid": Site("https://pid.gov.pk", "/", pid_pages, ("/", "/site/press_detail/32377"),
-                lambda base: {"depth": 5}),
-    "pseb": Site("https://pseb.org.pk", "/news", pseb_pages,
-                 ("/news", "/news/it-exports-march-2024")),
-    "press": Site(PRESS_HOST, "/feeds/business", press_pages, ("/feeds/business", PRESS_ARTICLE),
-                  lambda base: {"feeds": [base + "/feeds/business"]}),
-}  # fmt: skip
+    "pid": Site(
+        "https://pid.gov.pk",
+        "/",
+        pid_pages,
+        ("/", "/site/press_detail/32377"),
+        lambda base: {"depth": 5},
+    ),
+    "pseb": Site(
+        "https://pseb.org.pk", "/news", pseb_pages, ("/news", "/news/it-exports-march-2024")
+    ),
+    "press": Site(
+        PRESS_HOST,
+        "/feeds/business",
+        press_pages,
+        ("/feeds/business", PRESS_ARTICLE),
+        lambda base: {"feeds": [base + "/feeds/business"]},
+    ),
+}

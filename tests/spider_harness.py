@@ -40,8 +40,9 @@ def fixture(source: str, name: str) -> bytes:
 def response_for(request: Request, page: Page) -> Any:
     headers = Headers({"Content-Type": page.content_type, **page.headers})
     cls = responsetypes.from_args(headers=headers, url=request.url, body=page.body)
-    return cls(url=request.url, status=page.status, headers=headers, body=page.body,
-               request=request)  # fmt: skip
+    return cls(
+        url=request.url, status=page.status, headers=headers, body=page.body, request=request
+    )
 
 
 def _outputs(result: Any) -> Iterable[Any]:

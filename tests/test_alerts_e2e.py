@@ -23,8 +23,9 @@ def rows(db: Path, sql: str, *params: object) -> list[tuple]:
 
 def history_csv(path: Path, upto: Month) -> Path:
     lines = ["period,usd_million,source_url"]
-    lines += [f"{m},{v},https://example.org/{m}" for m, v in sorted(published_ict().items())
-              if m <= upto]  # fmt: skip
+    lines += [
+        f"{m},{v},https://example.org/{m}" for m, v in sorted(published_ict().items()) if m <= upto
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -38,8 +39,13 @@ def release_day(month: Month) -> str:
 class Replay:
     """Serve one monthly release after another and run the CLI for each."""
 
-    def __init__(self, loopback: Loopback, cli: Cli, ict: Mapping[Month, float],
-                 fytd: Mapping[tuple[int, int], float] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        loopback: Loopback,
+        cli: Cli,
+        ict: Mapping[Month, float],
+        fytd: Mapping[tuple[int, int], float] | None = None,
+    ) -> None:
         self.loopback, self.cli, self.ict, self.fytd = loopback, cli, dict(ict), fytd
 
     def publish(self, month: Month, *, expect: int = 0, **overrides: float) -> str:
@@ -69,13 +75,16 @@ def fy24(tmp_path: Path, loopback: Loopback, cli: Cli) -> Replay:
         f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n'
         f'[notify]\nurls = ["{loopback.hook("/hook")}"]\n',
     )
-    assert cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 10)))).returncode == 0
+    assert (
+        cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 10)))).returncode == 0
+    )
     # SBP's own prior-year FYTD for Jul-Apr FY23 is 2,135 (a later vintage than the months).
     return Replay(loopback, cli, published_ict(), fytd={(2023, 10): 2135.0})
 
 
-def test_fy24_records_name_the_previous_record(fy24: Replay, loopback: Loopback,
-                                               tmp_path: Path) -> None:  # fmt: skip
+def test_fy24_records_name_the_previous_record(
+    fy24: Replay, loopback: Loopback, tmp_path: Path
+) -> None:
     records: dict[str, dict] = {}
     for month in [Month(2023, 11), Month(2023, 12), *(Month(2024, m) for m in range(1, 7))]:
         before = len(posted(loopback))
@@ -114,8 +123,7 @@ def test_fy24_records_name_the_previous_record(fy24: Replay, loopback: Loopback,
     assert "July FY25: $286 million vs $214 million, +$72 million (+34%)" in july[0]["message"]
 
 
-def test_same_release_twice_sends_nothing_more(fy24: Replay, loopback: Loopback,
-                                               cli: Cli) -> None:  # fmt: skip
+def test_same_release_twice_sends_nothing_more(fy24: Replay, loopback: Loopback, cli: Cli) -> None:
     fy24.publish(Month(2023, 11))
     sent = len(posted(loopback))
     assert sent == 1
@@ -125,8 +133,9 @@ def test_same_release_twice_sends_nothing_more(fy24: Replay, loopback: Loopback,
     assert len(posted(loopback)) == sent
 
 
-def test_webhook_outage_is_retried_and_delivered_once(fy24: Replay, loopback: Loopback,
-                                                      cli: Cli, tmp_path: Path) -> None:  # fmt: skip
+def test_webhook_outage_is_retried_and_delivered_once(
+    fy24: Replay, loopback: Loopback, cli: Cli, tmp_path: Path
+) -> None:
     loopback.hook_status["/hook"] = 500
     out = fy24.publish(Month(2023, 12), expect=1)
     assert posted(loopback) == []
@@ -148,12 +157,14 @@ def test_webhook_outage_is_retried_and_delivered_once(fy24: Replay, loopback: Lo
     assert rows(db, "SELECT DISTINCT status, attempts FROM deliveries") == [("sent", 2)]
 
 
-def test_delivery_gives_up_and_raises_an_ops_alert(fy24: Replay, loopback: Loopback,
-                                                   cli: Cli, tmp_path: Path) -> None:  # fmt: skip
+def test_delivery_gives_up_and_raises_an_ops_alert(
+    fy24: Replay, loopback: Loopback, cli: Cli, tmp_path: Path
+) -> None:
     config = tmp_path / "itx.toml"
     config.write_text(
-        config.read_text().replace("[notify]", "[alerts]\nmax_attempts = 2\nbackoff_seconds = 1\n"
-                                   "[notify]")  # fmt: skip
+        config.read_text().replace(
+            "[notify]", "[alerts]\nmax_attempts = 2\nbackoff_seconds = 1\n[notify]"
+        )
     )
     loopback.hook_status["/hook"] = 503
     fy24.publish(Month(2023, 11), expect=1)
@@ -178,8 +189,10 @@ def test_revision_revokes_a_record(fy24: Replay, loopback: Loopback, tmp_path: P
     assert "No longer a record: December 2023" in texts
     assert "The record is now **$265 million in January 2024**" in texts
     db = tmp_path / "itx.db"
-    assert rows(db, "SELECT kind, period FROM alerts WHERE kind IN ('revision', 'record_revoked')"
-                " ORDER BY id") == [("revision", "2023-12"), ("record_revoked", "2023-12")]  # fmt: skip
+    assert rows(
+        db,
+        "SELECT kind, period FROM alerts WHERE kind IN ('revision', 'record_revoked') ORDER BY id",
+    ) == [("revision", "2023-12"), ("record_revoked", "2023-12")]
 
 
 def test_revision_that_creates_a_record(fy24: Replay, loopback: Loopback, tmp_path: Path) -> None:
@@ -198,7 +211,9 @@ def test_thresholds_and_projection(tmp_path: Path, loopback: Loopback, cli: Cli)
         f'[notify]\nurls = ["{loopback.hook("/hook")}"]\n'
         "[alerts]\nthresholds = [400]\nprojection_targets = [4500]\n",
     )
-    assert cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2025, 11)))).returncode == 0
+    assert (
+        cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2025, 11)))).returncode == 0
+    )
     replay = Replay(loopback, cli, published_ict())
     replay.publish(Month(2025, 12))  # 437: first month above 400; Jul-Dec 2236 -> 4472/yr
     replay.publish(Month(2026, 1))  # 373.53
@@ -240,7 +255,9 @@ def test_no_destination_prints_alerts_and_marks_them(
         tmp_path / "itx.toml",
         f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n',
     )
-    assert cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 11)))).returncode == 0
+    assert (
+        cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 11)))).returncode == 0
+    )
     loopback.serve(PATH, build_dt(Month(2023, 12), published_ict()))
     result = cli("run")
     assert result.returncode == 0
@@ -268,25 +285,30 @@ def test_tags_route_records_and_email_gets_plain_text(
         f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n'
         f'[notify]\nconfig = "apprise.yml"\nurls = ["{loopback.hook("/everything")}"]\n',
     )
-    assert cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 11)))).returncode == 0
+    assert (
+        cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 11)))).returncode == 0
+    )
     loopback.serve(PATH, build_dt(Month(2023, 12), published_ict()))
     result = cli("run")
     assert result.returncode == 0, result.stderr
     assert titles(posted(loopback, "/records")) == [
         "Record: Pakistan's IT exports $303 million in December 2023"
     ]
-    assert sorted(titles(posted(loopback, "/everything"))) == sorted([
-        "Record: Pakistan's IT exports $303 million in December 2023",
-        "Pakistan's IT exports: $303 million in December 2023",
-    ])  # fmt: skip
+    assert sorted(titles(posted(loopback, "/everything"))) == sorted(
+        [
+            "Record: Pakistan's IT exports $303 million in December 2023",
+            "Pakistan's IT exports: $303 million in December 2023",
+        ]
+    )
     assert len(smtp.messages) == 1
     mail = smtp.messages[0].content.decode()
     assert "Subject: Pakistan's IT exports: $303 million in December 2023" in mail
     assert "text/plain" in mail and "**" not in mail
 
 
-def test_dry_run_renders_without_sending(fy24: Replay, loopback: Loopback, cli: Cli,
-                                         tmp_path: Path) -> None:  # fmt: skip
+def test_dry_run_renders_without_sending(
+    fy24: Replay, loopback: Loopback, cli: Cli, tmp_path: Path
+) -> None:
     loopback.serve(PATH, build_dt(Month(2023, 11), fy24.ict))
     result = cli("run", "--dry-run", env={"ITX_NOW": "2023-12-20T10:00:00"})
     assert result.returncode == 0
@@ -311,7 +333,9 @@ def test_notify_test_and_secrets_never_leak(tmp_path: Path, loopback: Loopback, 
 
     # A failing delivery: the error text must not carry the token either.
     loopback.hook_status["/secret-hook"] = 500
-    assert cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 11)))).returncode == 0
+    assert (
+        cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 11)))).returncode == 0
+    )
     loopback.serve(PATH, build_dt(Month(2023, 12), published_ict()))
     failed = cli("run", "-vv", env=env)
     assert failed.returncode == 1
@@ -334,7 +358,9 @@ def test_invalid_notify_url_is_a_usage_error(tmp_path: Path, cli: Cli) -> None:
 
 def test_broken_apprise_file_is_a_configuration_error(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "apprise.yml").write_text("urls: [this is: not: valid\n")
-    write_config(tmp_path / "itx.toml", '[history]\nbaseline = false\n[notify]\nconfig = "apprise.yml"\n')
+    write_config(
+        tmp_path / "itx.toml", '[history]\nbaseline = false\n[notify]\nconfig = "apprise.yml"\n'
+    )
     result = cli("run")
     assert result.returncode == 2
     assert "defines no usable URL" in result.stderr

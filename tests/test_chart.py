@@ -66,8 +66,10 @@ def test_plan_marks_fiscal_years_and_the_12_month_average(tmp_path: Path) -> Non
         store.close()
     chart = plan(rows, 24)
     assert (chart.window[0], chart.window[-1], len(chart.window)) == (
-        Month(2022, 7), Month(2024, 6), 24,
-    )  # fmt: skip
+        Month(2022, 7),
+        Month(2024, 6),
+        24,
+    )
     assert chart.boundaries == (Month(2023, 7),)  # the first July opens the window: no line
     assert chart.records == (Month(2023, 12), Month(2024, 3), Month(2024, 4), Month(2024, 5))
     # FY24 (Jul-23..Jun-24) adds up to 3,223; FY23 to 2,594.

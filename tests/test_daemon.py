@@ -25,8 +25,9 @@ def test_schedule_validation() -> None:
 def test_interval_in_a_release_window() -> None:
     schedule = Schedule(interval=600, idle_interval=21600)
     assert next_start(schedule, T0, None, hot=True, window_opens=None) == T0  # first: now
-    assert next_start(schedule, T0 + timedelta(seconds=30), T0, hot=True,
-                      window_opens=None) == T0 + timedelta(seconds=600)  # fmt: skip
+    assert next_start(
+        schedule, T0 + timedelta(seconds=30), T0, hot=True, window_opens=None
+    ) == T0 + timedelta(seconds=600)
     # A cycle that ran over its interval: start again at once, not in the past.
     late = T0 + timedelta(seconds=900)
     assert next_start(schedule, late, T0, hot=True, window_opens=None) == late

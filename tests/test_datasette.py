@@ -48,8 +48,10 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_latest_months(db: Path) -> None:
-    got = [(r["period"], r["usd_million"], r["mom_pct"], r["yoy_pct"], r["status"], r["source"])
-           for r in rows(db, "latest_months.json")]  # fmt: skip
+    got = [
+        (r["period"], r["usd_million"], r["mom_pct"], r["yoy_pct"], r["status"], r["source"])
+        for r in rows(db, "latest_months.json")
+    ]
     assert got == [
         ("2023-10", 130.0, 2.4, 23.8, "P", "sbp_ebops"),  # 130/127, 130/105
         ("2023-09", 127.0, 6.7, 15.5, "R", "sbp_ebops"),  # 127/119, 127/110
@@ -65,26 +67,59 @@ def test_latest_months(db: Path) -> None:
 
 def test_records(db: Path) -> None:
     assert rows(db, "records.json") == [
-        {"period": "2023-10", "usd_million": 130.0, "previous_record_period": "2023-09",
-         "previous_record_usd_million": 127.0, "margin": 3.0},
-        {"period": "2023-09", "usd_million": 127.0, "previous_record_period": "2023-07",
-         "previous_record_usd_million": 120.0, "margin": 7.0},
-        {"period": "2022-08", "usd_million": 120.0, "previous_record_period": "2022-07",
-         "previous_record_usd_million": 100.0, "margin": 20.0},
-    ]  # fmt: skip
+        {
+            "period": "2023-10",
+            "usd_million": 130.0,
+            "previous_record_period": "2023-09",
+            "previous_record_usd_million": 127.0,
+            "margin": 3.0,
+        },
+        {
+            "period": "2023-09",
+            "usd_million": 127.0,
+            "previous_record_period": "2023-07",
+            "previous_record_usd_million": 120.0,
+            "margin": 7.0,
+        },
+        {
+            "period": "2022-08",
+            "usd_million": 120.0,
+            "previous_record_period": "2022-07",
+            "previous_record_usd_million": 100.0,
+            "margin": 20.0,
+        },
+    ]
 
 
 def test_revisions(db: Path) -> None:
     assert rows(db, "revisions.json") == [
-        {"period": "2023-09", "first_usd_million": 125.0, "first_status": "P",
-         "first_source": "sbp_ebops", "latest_usd_million": 127.0, "latest_status": "R",
-         "latest_source": "sbp_ebops", "delta": 2.0, "vintages": 2},
-    ]  # fmt: skip
+        {
+            "period": "2023-09",
+            "first_usd_million": 125.0,
+            "first_status": "P",
+            "first_source": "sbp_ebops",
+            "latest_usd_million": 127.0,
+            "latest_status": "R",
+            "latest_source": "sbp_ebops",
+            "delta": 2.0,
+            "vintages": 2,
+        },
+    ]
 
 
 def test_fytd_comparison(db: Path) -> None:
-    got = [(r["fiscal_year"], r["months"], r["usd_million"], r["basis"], r["prior_usd_million"],
-            r["delta"], r["growth_pct"]) for r in rows(db, "fytd_comparison.json")]  # fmt: skip
+    got = [
+        (
+            r["fiscal_year"],
+            r["months"],
+            r["usd_million"],
+            r["basis"],
+            r["prior_usd_million"],
+            r["delta"],
+            r["growth_pct"],
+        )
+        for r in rows(db, "fytd_comparison.json")
+    ]
     # Newest FYTD is Jul-Oct (4 months): SBP's 497 vs 436, +61, +14.0%.
     assert got == [
         ("FY24", 4, 497.0, "reported", 436.0, 61.0, 14.0),
@@ -96,10 +131,16 @@ def test_fytd_comparison(db: Path) -> None:
     ("as_of", "expected"),
     [
         pytest.param("2024-01-02", [], id="nothing-yet"),
-        pytest.param("2024-02-18", [("2023-09", 125.0, "P"), ("2023-08", 119.0, "R"),
-                                    ("2023-07", 120.0, None)], id="first-print"),  # fmt: skip
-        pytest.param("2024-02-19", [("2023-10", 130.0, "P"), ("2023-09", 127.0, "R"),
-                                    ("2023-08", 119.0, "R")], id="revised"),  # fmt: skip
+        pytest.param(
+            "2024-02-18",
+            [("2023-09", 125.0, "P"), ("2023-08", 119.0, "R"), ("2023-07", 120.0, None)],
+            id="first-print",
+        ),
+        pytest.param(
+            "2024-02-19",
+            [("2023-10", 130.0, "P"), ("2023-09", 127.0, "R"), ("2023-08", 119.0, "R")],
+            id="revised",
+        ),
     ],
 )
 def test_as_of(db: Path, as_of: str, expected: list[tuple]) -> None:
@@ -116,10 +157,14 @@ def test_as_of_matches_show_as_of(db: Path) -> None:
     store = Store.open(db)
     try:
         for day in ("2024-01-03", "2024-01-18", "2024-02-18", "2024-02-19"):
-            mine = [(r["period"], r["usd_million"], r["release_id"])
-                    for r in store.monthly_as_of(date.fromisoformat(day))]  # fmt: skip
-            theirs = [(r["period"], r["usd_million"], r["release_id"])
-                      for r in rows(db, f"as_of.json?as_of={day}")]  # fmt: skip
+            mine = [
+                (r["period"], r["usd_million"], r["release_id"])
+                for r in store.monthly_as_of(date.fromisoformat(day))
+            ]
+            theirs = [
+                (r["period"], r["usd_million"], r["release_id"])
+                for r in rows(db, f"as_of.json?as_of={day}")
+            ]
             assert mine == sorted(theirs) and mine
     finally:
         store.close()
@@ -132,8 +177,12 @@ def test_metadata_describes_every_view(db: Path) -> None:
     for view in VIEWS:
         assert "US$ million" in tables[view]["description_html"], view
     assert set(metadata["databases"]["itx"]["queries"]) == {
-        "latest_months", "records", "revisions", "fytd_comparison", "as_of",
-    }  # fmt: skip
+        "latest_months",
+        "records",
+        "revisions",
+        "fytd_comparison",
+        "as_of",
+    }
     fytd_page, database = get(db, "/itx/ict_fytd.json?_shape=array", "/itx.json")
     assert len(fytd_page) == 8
     assert set(VIEWS) <= {view["name"] for view in database["views"]}
@@ -163,9 +212,21 @@ def test_browsing_while_a_run_writes(db: Path) -> None:
 
 def test_datasette_cli_with_the_shipped_metadata(db: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "datasette", str(db), "-m", str(METADATA_PATH),
-         "--get", "/itx/records.json?_shape=array"],
-        capture_output=True, text=True, timeout=120, cwd=db.parent,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            str(db),
+            "-m",
+            str(METADATA_PATH),
+            "--get",
+            "/itx/records.json?_shape=array",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=db.parent,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert [r["period"] for r in json.loads(proc.stdout)] == ["2023-10", "2023-09", "2022-08"]

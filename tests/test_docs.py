@@ -14,7 +14,9 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def _update_readme_module():
-    spec = importlib.util.spec_from_file_location("update_readme", REPO / "scripts" / "update_readme.py")
+    spec = importlib.util.spec_from_file_location(
+        "update_readme", REPO / "scripts" / "update_readme.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

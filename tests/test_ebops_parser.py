@@ -406,9 +406,13 @@ def test_unit_million_is_not_divided(ict: dict[Month, float]) -> None:
 
 def test_builder_overrides(ict: dict[Month, float]) -> None:
     body = build_dt(
-        MAR26, ict, fmt="xls", status={Month(2026, 2): None}, fytd={(2026, 9): 3400.5},
+        MAR26,
+        ict,
+        fmt="xls",
+        status={Month(2026, 2): None},
+        fytd={(2026, 9): 3400.5},
         services={MAR26: 902.91},
-    )  # fmt: skip
+    )
     book = parse_ebops(body)
     previous = obs(book, "9", "credit", "2026-02")
     assert (previous.header, previous.status) == ("Feb-26", None)

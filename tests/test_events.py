@@ -42,13 +42,24 @@ class O:
         return self.period.rpartition("/")[2]
 
 
-def run(before: list[O], new: list[O], *, official: bool = True, prior: list[dict] | None = None,
-        rules: Rules | None = None) -> list[Event]:  # fmt: skip
+def run(
+    before: list[O],
+    new: list[O],
+    *,
+    official: bool = True,
+    prior: list[dict] | None = None,
+    rules: Rules | None = None,
+) -> list[Event]:
     return evaluate(
-        "9", before, new, official=official, official_sources=("sbp_ebops",),
-        known_sources=("sbp_ebops", "baseline", "import"), prior_alerts=prior or [],
+        "9",
+        before,
+        new,
+        official=official,
+        official_sources=("sbp_ebops",),
+        known_sources=("sbp_ebops", "baseline", "import"),
+        prior_alerts=prior or [],
         rules=rules or Rules(),
-    )  # fmt: skip
+    )
 
 
 def kinds(events: list[Event]) -> list[tuple[str, str]]:
@@ -64,7 +75,9 @@ def test_new_month_and_record_over_a_gap() -> None:
     assert kinds(events) == [("new_month", "2023-12"), ("record", "2023-12")]
     record = events[1].facts
     assert (record["previous_month"], record["previous_value"], record["margin"]) == (
-        "2022-03", 260, 43
+        "2022-03",
+        260,
+        43,
     )
 
 
@@ -82,8 +95,10 @@ def test_record_needs_to_beat_not_equal(value: float, expected: list) -> None:
 def test_statements_raise_nothing_and_do_not_make_a_month_known() -> None:
     before = [*HISTORY, O("2023-12", 303, "moitt")]
     assert run(before, [O("2024-01", 265, "moitt")], official=False) == []
-    assert kinds(run(before, [O("2023-12", 303)])) == [("new_month", "2023-12"),
-                                                       ("record", "2023-12")]  # fmt: skip
+    assert kinds(run(before, [O("2023-12", 303)])) == [
+        ("new_month", "2023-12"),
+        ("record", "2023-12"),
+    ]
 
 
 def test_old_months_in_a_release_are_not_new() -> None:
@@ -96,8 +111,11 @@ def test_old_months_in_a_release_are_not_new() -> None:
 )
 def test_revision_tolerance(new_value: float, tolerance: float, revised: bool) -> None:
     before = [O("2023-11", 259, release_id=1), O("2023-12", 303, release_id=1)]
-    events = run(before, [O("2023-11", new_value, release_id=2, status="R")],
-                 rules=Rules(revision_tolerance=tolerance))  # fmt: skip
+    events = run(
+        before,
+        [O("2023-11", new_value, release_id=2, status="R")],
+        rules=Rules(revision_tolerance=tolerance),
+    )
     assert (("revision", "2023-11") in kinds(events)) is revised
 
 
@@ -112,10 +130,15 @@ def test_record_revoked_names_the_holder() -> None:
     events = run(before, [O("2024-05", 300, release_id=3, status="R")], prior=prior)
     assert kinds(events) == [("revision", "2024-05"), ("record_revoked", "2024-05")]
     assert events[1].facts["holder"] == "2024-04"
-    revoked_again = [*prior, {"kind": "record_revoked", "series": "9", "period": "2024-05",
-                              "facts": {}}]  # fmt: skip
-    later = run([*before, O("2024-05", 300, release_id=3)], [O("2024-06", 298, release_id=4)],
-                prior=revoked_again)  # fmt: skip
+    revoked_again = [
+        *prior,
+        {"kind": "record_revoked", "series": "9", "period": "2024-05", "facts": {}},
+    ]
+    later = run(
+        [*before, O("2024-05", 300, release_id=3)],
+        [O("2024-06", 298, release_id=4)],
+        prior=revoked_again,
+    )
     assert kinds(later) == [("new_month", "2024-06")]
 
 

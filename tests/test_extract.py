@@ -26,8 +26,14 @@ class F(NamedTuple):
 def key(fact: Fact) -> F:
     value = fact.usd_million if fact.pct is None else fact.pct
     assert value is not None
-    return F(str(fact.start), str(fact.end), fact.kind, round(value, 6), fact.comparison,
-             fact.suspect is not None)  # fmt: skip
+    return F(
+        str(fact.start),
+        str(fact.end),
+        fact.kind,
+        round(value, 6),
+        fact.comparison,
+        fact.suspect is not None,
+    )
 
 
 def M(period: str, value: float, kind: str = "amount", **kw: bool) -> F:
@@ -882,5 +888,5 @@ def test_text_is_the_sentence() -> None:
 
 
 def test_urdu_text_keeps_original_script() -> None:
-    (fact,) = extract("اپریل 2024 میں آئی ٹی برآمدات 31 کروڑ ڈالر رہیں۔ شکریہ")  # noqa: RUF001 (Urdu punctuation on purpose)
-    assert fact.text == "اپریل 2024 میں آئی ٹی برآمدات 31 کروڑ ڈالر رہیں۔"  # noqa: RUF001 (Urdu punctuation on purpose)
+    (fact,) = extract("اپریل 2024 میں آئی ٹی برآمدات 31 کروڑ ڈالر رہیں۔ شکریہ")
+    assert fact.text == "اپریل 2024 میں آئی ٹی برآمدات 31 کروڑ ڈالر رہیں۔"

@@ -17,8 +17,17 @@ def test_extract_from_stdin_and_file(cli: Cli, tmp_path: Path) -> None:
     result = cli("extract", "--date", "2024-05-20", input=STATEMENT)
     assert result.returncode == 0, result.stderr
     facts = [json.loads(line) for line in result.stdout.splitlines()]
-    summary = [(f["start"], f["end"], f["kind"], f.get("usd_million"), f.get("pct"),
-                f.get("comparison", False)) for f in facts]  # fmt: skip
+    summary = [
+        (
+            f["start"],
+            f["end"],
+            f["kind"],
+            f.get("usd_million"),
+            f.get("pct"),
+            f.get("comparison", False),
+        )
+        for f in facts
+    ]
     assert summary == [
         ("2024-04", "2024-04", "amount", 310.0, None, False),
         ("2023-07", "2024-04", "amount", 2593.0, None, False),

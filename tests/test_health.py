@@ -23,17 +23,27 @@ NOW = datetime(2026, 5, 20, 12, tzinfo=UTC)
 
 def fetch(id_: int, run_id: int | None, status: str, error_class: str | None = None) -> dict:
     return {
-        "id": id_, "run_id": run_id, "url": "https://x/dt.xls",
-        "started_at": f"2026-05-{id_:02d}T00:00:00+00:00", "status": status,
-        "http_status": 404 if error_class == "4xx" else 200, "error_class": error_class,
+        "id": id_,
+        "run_id": run_id,
+        "url": "https://x/dt.xls",
+        "started_at": f"2026-05-{id_:02d}T00:00:00+00:00",
+        "status": status,
+        "http_status": 404 if error_class == "4xx" else 200,
+        "error_class": error_class,
         "error": f"{error_class} problem" if error_class else None,
-    }  # fmt: skip
+    }
 
 
 def attempt(day: int, failed: bool) -> Attempt:
-    return Attempt(f"run {day}", f"2026-05-{day:02d}T00:00:00+00:00", failed, "https://x",
-                   "5xx" if failed else None, "HTTP 500" if failed else None,
-                   500 if failed else 200)  # fmt: skip
+    return Attempt(
+        f"run {day}",
+        f"2026-05-{day:02d}T00:00:00+00:00",
+        failed,
+        "https://x",
+        "5xx" if failed else None,
+        "HTTP 500" if failed else None,
+        500 if failed else 200,
+    )
 
 
 def test_attempts_group_a_run_and_fail_it_on_any_error() -> None:
@@ -73,8 +83,9 @@ def test_streak_counts_trailing_failures_and_reads_no_further_than_needed() -> N
 
 
 def test_streak_after_a_success_knows_the_streak_it_ended() -> None:
-    current = streak(iter([attempt(9, False), attempt(8, True), attempt(7, True),
-                           attempt(6, False)]))  # fmt: skip
+    current = streak(
+        iter([attempt(9, False), attempt(8, True), attempt(7, True), attempt(6, False)])
+    )
     assert (current.failures, current.failures_before) == (0, 2)
     assert streak(iter([])) == Streak()
 
@@ -97,8 +108,12 @@ def test_one_source_error_at_the_threshold() -> None:
 
 
 def prior(kind: str, created: str, incident: str = "2026-05-08T00:00:00+00:00", **facts) -> dict:
-    return {"kind": kind, "series": "s", "created_at": created,
-            "facts": {"incident": incident, **facts}}  # fmt: skip
+    return {
+        "kind": kind,
+        "series": "s",
+        "created_at": created,
+        "facts": {"incident": incident, **facts},
+    }
 
 
 def test_open_incident_suppresses_repeats_until_the_reminder_is_due() -> None:
@@ -111,8 +126,9 @@ def test_open_incident_suppresses_repeats_until_the_reminder_is_due() -> None:
     # The reminder resets the clock; the second one comes seven days after it.
     reminded = [*opened, prior("source_error", "2026-05-22T00:00:00+00:00", reminder=1)]
     assert evaluate("s", "S", failing(7), reminded, now=later, rules=RULES) == []
-    (second,) = evaluate("s", "S", failing(9), reminded,
-                         now=datetime(2026, 5, 29, tzinfo=UTC), rules=RULES)  # fmt: skip
+    (second,) = evaluate(
+        "s", "S", failing(9), reminded, now=datetime(2026, 5, 29, tzinfo=UTC), rules=RULES
+    )
     assert second.facts["reminder"] == 2
 
 
@@ -128,9 +144,15 @@ def test_recovery_is_announced_once_per_incident() -> None:
 
 
 def test_other_sources_and_delivery_alerts_do_not_count() -> None:
-    others = [{**prior("source_error", "2026-05-15T00:00:00+00:00"), "series": "other"},
-              {"kind": "source_error", "series": "s", "created_at": "2026-05-15T00:00:00+00:00",
-               "facts": {"title": "delivery given up"}}]  # fmt: skip
+    others = [
+        {**prior("source_error", "2026-05-15T00:00:00+00:00"), "series": "other"},
+        {
+            "kind": "source_error",
+            "series": "s",
+            "created_at": "2026-05-15T00:00:00+00:00",
+            "facts": {"title": "delivery given up"},
+        },
+    ]
     assert open_incident("s", others) is None
     assert [e.kind for e in evaluate("s", "S", failing(3), others, now=NOW, rules=RULES)] == [
         "source_error"

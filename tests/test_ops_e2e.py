@@ -27,8 +27,14 @@ def rows(db: Path, sql: str, *params: object) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-def configure(tmp_path: Path, loopback: Loopback, *, http: str = "retries = 0", extra: str = "",
-              hook: str | None = None) -> Path:  # fmt: skip
+def configure(
+    tmp_path: Path,
+    loopback: Loopback,
+    *,
+    http: str = "retries = 0",
+    extra: str = "",
+    hook: str | None = None,
+) -> Path:
     notify = f'[notify]\nurls = ["{hook}"]\n' if hook else ""
     (tmp_path / "itx.toml").write_text(
         f'[run]\nsources = ["sbp_ebops"]\n[http]\ndelay = 0.0\ntimeout = 10.0\n{http}\n'
@@ -129,8 +135,9 @@ def test_run_json_is_one_line_and_quiet_is_silent(
     loud = cli("run", "-v")
     assert " INFO " in loud.stderr
 
-    recorded = rows(db, "SELECT status, exit_code, counts, errors, finished_at FROM runs "
-                        "ORDER BY id")
+    recorded = rows(
+        db, "SELECT status, exit_code, counts, errors, finished_at FROM runs ORDER BY id"
+    )
     assert [r[:2] for r in recorded] == [("ok", 0), ("ok", 0), ("failed", 1), ("failed", 1)]
     assert json.loads(recorded[2][3]) == {"sbp_ebops": summary["errors"]["sbp_ebops"]}
     assert all(r[4] for r in recorded)
@@ -142,17 +149,24 @@ def test_run_json_is_one_line_and_quiet_is_silent(
 
 
 @contextmanager
-def daemon(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[
-    tuple[subprocess.Popen[bytes], Path]
-]:  # fmt: skip
+def daemon(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     log = tmp_path / "daemon.log"
-    full_env = {**os.environ, "ITX_DB": str(tmp_path / "itx.db"),
-                "ITX_CONFIG": str(tmp_path / "itx.toml"), **(env or {})}  # fmt: skip
+    full_env = {
+        **os.environ,
+        "ITX_DB": str(tmp_path / "itx.db"),
+        "ITX_CONFIG": str(tmp_path / "itx.toml"),
+        **(env or {}),
+    }
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [sys.executable, "-m", "itx_scraper", "daemon", *args],
-            cwd=tmp_path, env=full_env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=tmp_path,
+            env=full_env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
         try:
             yield proc, log
         finally:
@@ -198,8 +212,10 @@ def test_daemon_survives_a_killed_cycle_and_a_held_lock(
         wait_for(lambda: "killed by signal 9" in log.read_text(), what="the crash report")
         # And a daemon cycle while a manual run holds the lock is skipped.
         with held_lock(db):
-            wait_for(lambda: "skipped: another run holds the lock" in log.read_text(),
-                     what="a skipped cycle")  # fmt: skip
+            wait_for(
+                lambda: "skipped: another run holds the lock" in log.read_text(),
+                what="a skipped cycle",
+            )
         wait_for(lambda: any(r[1] == "ok" for r in runs(db)), what="a good cycle")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=90) == 0
@@ -212,8 +228,9 @@ def test_daemon_wakes_from_its_sleep_on_sigterm(tmp_path: Path, loopback: Loopba
     loopback.serve(PATH, workbook(Month(2024, 4)))
     with daemon(tmp_path, "--interval", "3600") as (proc, log):
         wait_for(lambda: [r[1] for r in runs(db)] == ["ok"], what="the first cycle")
-        wait_for(lambda: log.read_text().count("next cycle in") == 2,
-                 what="the daemon to go to sleep")  # fmt: skip
+        wait_for(
+            lambda: log.read_text().count("next cycle in") == 2, what="the daemon to go to sleep"
+        )
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
@@ -232,8 +249,9 @@ def test_daemon_on_a_cron_schedule(tmp_path: Path, loopback: Loopback) -> None:
     loopback.serve(PATH, workbook(Month(2024, 4)))
     # Every minute; the first cycle waits for the next minute, so this takes up to ~60 s.
     with daemon(tmp_path, "--cron", "* * * * *", "--jitter", "0", "--max-cycles", "1") as (
-        proc, log,
-    ):  # fmt: skip
+        proc,
+        log,
+    ):
         assert proc.wait(timeout=120) == 0, log.read_text()
     assert [r[1] for r in runs(db)] == ["ok"]
     started = rows(db, "SELECT started_at FROM runs")[0][0]
@@ -256,9 +274,7 @@ def test_three_failures_alert_once_remind_once_and_recover_once(
     assert run_at("2024-05-20T09:00:00") == 1
     assert posts(loopback) == []
     assert run_at("2024-05-20T10:00:00") == 1
-    assert posts(loopback) == [
-        "SBP Trade in Services (EBOPS 2010) workbook dt.xls is failing"
-    ]
+    assert posts(loopback) == ["SBP Trade in Services (EBOPS 2010) workbook dt.xls is failing"]
     message = loopback.posts["/hook"][0]["message"]
     assert "failed 3 times in a row since 2024-05-20T08:00:00+00:00" in message
     assert "HTTP 404" in message and loopback.url(PATH) in message
@@ -285,8 +301,12 @@ def test_three_failures_alert_once_remind_once_and_recover_once(
         assert run_at(f"2024-05-28T{hour}:00:00") == 1
     assert posts(loopback)[3:] == ["SBP Trade in Services (EBOPS 2010) workbook dt.xls is failing"]
     kinds = rows(db, "SELECT kind, route FROM alerts ORDER BY id")
-    assert kinds == [("source_error", "ops"), ("source_error", "ops"),
-                     ("source_recovered", "ops"), ("source_error", "ops")]  # fmt: skip
+    assert kinds == [
+        ("source_error", "ops"),
+        ("source_error", "ops"),
+        ("source_recovered", "ops"),
+        ("source_error", "ops"),
+    ]
 
 
 # -- release calendar --------------------------------------------------------------------------
@@ -325,16 +345,16 @@ def test_overdue_release_alerts_once_and_follows_up(
     assert follow_ups == [
         "SBP Trade in Services (EBOPS 2010) workbook dt.xls: April 2024 is now published"
     ]
-    assert any("April 2024" in t and "overdue" not in t and "published" not in t
-               for t in posts(loopback))  # the new_month alert itself  # fmt: skip
+    assert any(
+        "April 2024" in t and "overdue" not in t and "published" not in t for t in posts(loopback)
+    )  # the new_month alert itself
     count = run_at("2024-05-31T09:00:00")
     assert count == len(posts(loopback))
     assert sum("now published" in t for t in posts(loopback)) == 1
 
 
 def test_overdue_can_be_switched_off(tmp_path: Path, loopback: Loopback, cli: Cli) -> None:
-    configure(tmp_path, loopback, hook=loopback.hook("/hook"),
-              extra="[health]\noverdue = false\n")  # fmt: skip
+    configure(tmp_path, loopback, hook=loopback.hook("/hook"), extra="[health]\noverdue = false\n")
     loopback.serve(PATH, workbook(Month(2024, 3)))
     for moment in ("2024-04-22T09:00:00", "2024-05-28T09:00:00", "2024-06-10T09:00:00"):
         assert cli("run", env={"ITX_NOW": moment}).returncode == 0
@@ -366,7 +386,7 @@ def test_status_json_reports_and_exits_for_monitoring(
     tmp_path: Path, loopback: Loopback, cli: Cli
 ) -> None:
     secret_hook = f"json://ops:s3cr3t-t0ken@127.0.0.1:{loopback.port}/hook"
-    db = configure(tmp_path, loopback, hook=secret_hook)
+    configure(tmp_path, loopback, hook=secret_hook)
     env = {"ITX_NOW": "2024-05-25T10:00:00"}
 
     missing = cli("status", "--json", "--db", str(tmp_path / "none.db"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def configure(tmp_path: Path, loopback: Loopback, extra_http: str = "", extra: s
         + (extra_http or "delay = 0.0\nretries = 0\n")
         + f'\n[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n'
         + extra
-    )  # fmt: skip
+    )
     return tmp_path / "itx.db"
 
 
@@ -45,8 +46,11 @@ def test_robots_txt_disallow_is_a_recorded_error(
 ) -> None:
     db = configure(tmp_path, loopback)
     loopback.serve(PATH, workbook)
-    loopback.serve("/robots.txt", b"User-agent: *\nDisallow: /ecodata/\n",
-                   headers={"Content-Type": "text/plain"})  # fmt: skip
+    loopback.serve(
+        "/robots.txt",
+        b"User-agent: *\nDisallow: /ecodata/\n",
+        headers={"Content-Type": "text/plain"},
+    )
     result = cli("run")
     assert result.returncode == 1
     assert "robots" in result.stderr
@@ -56,8 +60,11 @@ def test_robots_txt_disallow_is_a_recorded_error(
     assert loopback.requests_to(PATH) == []  # the file itself was never requested
 
     # A robots.txt that allows us: the same file is fetched.
-    loopback.serve("/robots.txt", b"User-agent: *\nDisallow: /private/\n",
-                   headers={"Content-Type": "text/plain"})  # fmt: skip
+    loopback.serve(
+        "/robots.txt",
+        b"User-agent: *\nDisallow: /private/\n",
+        headers={"Content-Type": "text/plain"},
+    )
     assert cli("run").returncode == 0
     assert last_fetch(db)["status"] == "ok"
 
@@ -72,8 +79,11 @@ def test_user_agent_is_identifying_and_configurable(
     assert agents == {DEFAULT_USER_AGENT}
     assert "itx-scraper/" in DEFAULT_USER_AGENT and "+http" in DEFAULT_USER_AGENT
 
-    configure(tmp_path, loopback,
-              'delay = 0.0\nretries = 0\nuser_agent = "acme-monitor/1 (ops@acme.test)"\n')
+    configure(
+        tmp_path,
+        loopback,
+        'delay = 0.0\nretries = 0\nuser_agent = "acme-monitor/1 (ops@acme.test)"\n',
+    )
     loopback.requests.clear()
     assert cli("run").returncode == 0
     assert {r["headers"].get("User-Agent") for r in loopback.requests} == {
@@ -99,10 +109,13 @@ def test_retry_after_on_429_is_honoured(
     tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
 ) -> None:
     db = configure(tmp_path, loopback, "delay = 0.0\nretries = 2\n")
-    loopback.script(PATH, [
-        Route(b"slow down", 429, {"Retry-After": "1", "Content-Type": "text/plain"}),
-        Route(workbook),
-    ])  # fmt: skip
+    loopback.script(
+        PATH,
+        [
+            Route(b"slow down", 429, {"Retry-After": "1", "Content-Type": "text/plain"}),
+            Route(workbook),
+        ],
+    )
     result = cli("run")
     assert result.returncode == 0, result.stderr
     hits = loopback.requests_to(PATH)
@@ -117,8 +130,9 @@ def test_429_without_retries_left_is_classified(
     tmp_path: Path, loopback: Loopback, cli: Cli
 ) -> None:
     db = configure(tmp_path, loopback)
-    loopback.serve(PATH, b"slow down", status=429,
-                   headers={"Retry-After": "1", "Content-Type": "text/plain"})  # fmt: skip
+    loopback.serve(
+        PATH, b"slow down", status=429, headers={"Retry-After": "1", "Content-Type": "text/plain"}
+    )
     assert cli("run").returncode == 1
     fetch = last_fetch(db)
     assert (fetch["error_class"], fetch["http_status"]) == ("429", 429)
@@ -151,8 +165,9 @@ def test_5xx_after_the_last_retry_is_an_error(tmp_path: Path, loopback: Loopback
 
 def test_403_is_classified_as_blocked(tmp_path: Path, loopback: Loopback, cli: Cli) -> None:
     db = configure(tmp_path, loopback)
-    loopback.serve(PATH, b"<html>Access denied</html>", status=403,
-                   headers={"Content-Type": "text/html"})  # fmt: skip
+    loopback.serve(
+        PATH, b"<html>Access denied</html>", status=403, headers={"Content-Type": "text/html"}
+    )
     result = cli("run")
     assert result.returncode == 1
     assert "error: sbp_ebops: 403: HTTP 403" in result.stderr
@@ -222,15 +237,16 @@ def test_two_sources_on_one_host_take_turns(
         f'[sources.sbp_headline]\nurl = "{loopback.url("/assets/goods.pdf")}"\n'
     )
     loopback.serve(PATH, workbook)
-    loopback.serve("/assets/goods.pdf", b"%PDF-1.4 not really",
-                   headers={"Content-Type": "application/pdf"})
+    loopback.serve(
+        "/assets/goods.pdf", b"%PDF-1.4 not really", headers={"Content-Type": "application/pdf"}
+    )
     cli("run")  # the fake PDF fails to parse; only the order of requests matters here
     seen = [(r["path"], r["at"]) for r in loopback.requests]
     paths = [path for path, _ in seen]
     assert sorted(paths) == sorted(["/robots.txt", PATH, "/robots.txt", "/assets/goods.pdf"])
     first_done = paths.index(PATH)
     assert paths[: first_done + 1] == ["/robots.txt", PATH]  # sbp_ebops first, entirely
-    gaps = [b - a for (_, a), (_, b) in zip(seen, seen[1:], strict=False)]
+    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(seen)]
     assert min(gaps) >= 0.25  # delay 0.6 with jitter 0.5-1.5: never two at once
 
 

@@ -26,8 +26,15 @@ def test_show_as_of_replays_what_was_known(db: Path, cli: Cli) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "As known at the end of 2024-02-18 (UTC):"
     rows = table(result.stdout)
-    assert list(rows) == ["2022-07", "2022-08", "2022-09", "2023-06", "2023-07", "2023-08",
-                          "2023-09"]  # fmt: skip
+    assert list(rows) == [
+        "2022-07",
+        "2022-08",
+        "2022-09",
+        "2023-06",
+        "2023-07",
+        "2023-08",
+        "2023-09",
+    ]
     # Sep-23 was first printed at 125 (P); MoM against Aug-23's 119: +5.0%.
     assert rows["2023-09"] == ["125.00", "+5.0%", "+13.6%", "P", "sbp_ebops"]
     assert rows["2023-07"] == ["120.00", "+33.3%", "+20.0%", "baseline"]
@@ -86,8 +93,11 @@ def test_export_json_vintages_to_a_file_is_stable(db: Path, cli: Cli, tmp_path: 
     assert len(records) == 18  # every series-9 observation of the fixture
     key = [(r["series"], r["flow"], r["period"], r["retrieved_at"]) for r in records]
     assert key == sorted(key)
-    aug = [(r["usd_million"], r["source"], r["release_id"], r["status"], r["cell"])
-           for r in records if r["period"] == "2023-08"]  # fmt: skip
+    aug = [
+        (r["usd_million"], r["source"], r["release_id"], r["status"], r["cell"])
+        for r in records
+        if r["period"] == "2023-08"
+    ]
     assert aug == [(118.0, "baseline", 2, None, "C13"), (119.0, "sbp_ebops", 3, "R", "C10")]
     sep = [r for r in records if r["period"] == "2023-09" and r["flow"] == "credit"]
     assert [(r["usd_million"], r["status"], r["retrieved_at"]) for r in sep] == [
@@ -96,12 +106,28 @@ def test_export_json_vintages_to_a_file_is_stable(db: Path, cli: Cli, tmp_path: 
     ]
     assert sep[0]["url"] == "https://example.org/sbp_ebops/3"
     assert set(records[0]) == {
-        "series", "flow", "period", "period_start", "period_end", "months", "usd_million",
-        "status", "release_id", "source", "retrieved_at", "url", "sheet", "cell",
-    }  # fmt: skip
+        "series",
+        "flow",
+        "period",
+        "period_start",
+        "period_end",
+        "months",
+        "usd_million",
+        "status",
+        "release_id",
+        "source",
+        "retrieved_at",
+        "url",
+        "sheet",
+        "cell",
+    }
     # Same database, same bytes: safe to commit from cron.
-    assert cli("export", "--format", "json", "--series", "9", "--vintages",
-               "--output", str(out)).returncode == 0  # fmt: skip
+    assert (
+        cli(
+            "export", "--format", "json", "--series", "9", "--vintages", "--output", str(out)
+        ).returncode
+        == 0
+    )
     assert out.read_bytes() == first
     assert not list(out.parent.glob("*.partial"))
     again = cli("export", "--format", "json", "--series", "9", "--vintages")
@@ -115,8 +141,12 @@ def test_export_to_a_missing_directory_fails_clearly(db: Path, cli: Cli, tmp_pat
 
 
 def test_new_commands_have_help(cli: Cli) -> None:
-    for command, words in (("export", "--vintages"), ("chart", "--months"),
-                           ("demo", "--notify"), ("show", "--as-of")):  # fmt: skip
+    for command, words in (
+        ("export", "--vintages"),
+        ("chart", "--months"),
+        ("demo", "--notify"),
+        ("show", "--as-of"),
+    ):
         result = cli(command, "--help")
         assert result.returncode == 0
         assert words in result.stdout

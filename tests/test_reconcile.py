@@ -24,27 +24,55 @@ KNOWN = {Month(2024, 1): 265.0, Month(2024, 2): 257.0, Month(2024, 3): 306.0}  #
 URL = "https://moitt.gov.pk/NewsDetail/x"
 
 
-def claim(period: str = "2024-04", value: float = 310.0, *, source: str = "moitt",
-          text: str = "IT exports were $310 million in April.", note: str = "",
-          published: str = "2024-05-17", release_id: int = 7) -> Claim:  # fmt: skip
+def claim(
+    period: str = "2024-04",
+    value: float = 310.0,
+    *,
+    source: str = "moitt",
+    text: str = "IT exports were $310 million in April.",
+    note: str = "",
+    published: str = "2024-05-17",
+    release_id: int = 7,
+) -> Claim:
     first, _, last = period.partition("/")
     months = 1 if not last else Month.parse(last).index - Month.parse(first).index + 1
-    return Claim.from_row({
-        "release_id": release_id, "period": period, "months": months, "usd_million": value,
-        "source": source, "url": URL, "title": "IT exports", "published_at": published,
-        "location": text, "note": note,
-    })  # fmt: skip
+    return Claim.from_row(
+        {
+            "release_id": release_id,
+            "period": period,
+            "months": months,
+            "usd_million": value,
+            "source": source,
+            "url": URL,
+            "title": "IT exports",
+            "published_at": published,
+            "location": text,
+            "note": note,
+        }
+    )
 
 
 def as_prior(events: list[Event]) -> list[dict]:
-    return [{"kind": e.kind, "series": e.series, "period": e.period, "facts": dict(e.facts)}
-            for e in events]  # fmt: skip
+    return [
+        {"kind": e.kind, "series": e.series, "period": e.period, "facts": dict(e.facts)}
+        for e in events
+    ]
 
 
-def statement(claims: list[Claim], official: dict | None = None, prior: list | None = None,
-              known: dict | None = None) -> list[Event]:  # fmt: skip
-    return on_statement("9", claims, official=official or {}, known=KNOWN if known is None
-                        else known, prior=prior or [], tolerance=TOL)  # fmt: skip
+def statement(
+    claims: list[Claim],
+    official: dict | None = None,
+    prior: list | None = None,
+    known: dict | None = None,
+) -> list[Event]:
+    return on_statement(
+        "9",
+        claims,
+        official=official or {},
+        known=KNOWN if known is None else known,
+        prior=prior or [],
+        tolerance=TOL,
+    )
 
 
 def test_a_month_sbp_has_not_published_is_reported() -> None:
@@ -52,29 +80,42 @@ def test_a_month_sbp_has_not_published_is_reported() -> None:
     assert (event.kind, event.period, event.route) == ("reported", "2024-04", "data")
     assert event.facts["value"] == 310.0 and event.facts["reporter"] == "MoITT"
     message = render(event.kind, event.series, event.facts)
-    assert "MoITT reports Pakistan's IT exports for April 2024 at $310 million; SBP data pending" \
+    assert (
+        "MoITT reports Pakistan's IT exports for April 2024 at $310 million; SBP data pending"
         in message.body
+    )
     assert URL in message.body
 
 
 @pytest.mark.parametrize(
     ("text", "value", "expected"),
     [
-        pytest.param("an all-time high of $310 million", 310.0,
-                     "claims a record; our history agrees (previous high $306 million in March",
-                     id="claim-holds"),
-        pytest.param("a record $300 million", 300.0,
-                     "claims a record, but our history does not support it: $306 million in",
-                     id="claim-fails"),
-        pytest.param("the highest ever monthly figure, $306 million", 306.0,
-                     "does not support it", id="tie-is-no-record"),
+        pytest.param(
+            "an all-time high of $310 million",
+            310.0,
+            "claims a record; our history agrees (previous high $306 million in March",
+            id="claim-holds",
+        ),
+        pytest.param(
+            "a record $300 million",
+            300.0,
+            "claims a record, but our history does not support it: $306 million in",
+            id="claim-fails",
+        ),
+        pytest.param(
+            "the highest ever monthly figure, $306 million",
+            306.0,
+            "does not support it",
+            id="tie-is-no-record",
+        ),
         pytest.param("$310 million", 310.0, "If SBP confirms it, this is a record", id="no-claim"),
         pytest.param("$290 million", 290.0, "", id="no-claim-no-record"),
         pytest.param("a record increase of 24% to $300 million", 300.0, "", id="record-growth"),
     ],
-)  # fmt: skip
-def test_record_claims_are_checked_against_our_history(text: str, value: float,
-                                                        expected: str) -> None:  # fmt: skip
+)
+def test_record_claims_are_checked_against_our_history(
+    text: str, value: float, expected: str
+) -> None:
     [event] = statement([claim(value=value, text=text)])
     assert expected in event.facts["claim"]
     if not expected:
@@ -114,15 +155,21 @@ def test_a_statement_after_sbp_is_confirmed_silently_or_mismatched() -> None:
     [event] = statement([claim(value=301.0)], official)
     assert event.kind == "mismatch" and event.period == "2024-04"
     message = render(event.kind, event.series, event.facts)
-    assert message.title == ("Mismatch: Pakistan's IT exports for April 2024: $301 million "
-                             "(MoITT) vs $310.3 million (SBP headline PDF)")  # fmt: skip
+    assert message.title == (
+        "Mismatch: Pakistan's IT exports for April 2024: $301 million "
+        "(MoITT) vs $310.3 million (SBP headline PDF)"
+    )
     assert "difference +$9.3 million" in message.body
 
 
 def test_any_official_vintage_confirms_a_statement() -> None:
     # PDF first print 306, workbook revision 310: a statement quoting either agrees.
-    official = {"2024-03": [Official("2024-03", 306.0, "sbp_headline", "a"),
-                            Official("2024-03", 310.0, "sbp_ebops", "b")]}  # fmt: skip
+    official = {
+        "2024-03": [
+            Official("2024-03", 306.0, "sbp_headline", "a"),
+            Official("2024-03", 310.0, "sbp_ebops", "b"),
+        ]
+    }
     assert statement([claim("2024-03", 306.0)], official, known={}) == []
     [event] = statement([claim("2024-03", 320.0)], official, known={})
     assert event.facts["official_value"] == 310.0  # the newest vintage is named
@@ -137,24 +184,39 @@ def test_fiscal_year_to_date_statements_are_reconciled_with_sbp_ranges() -> None
 
 
 def test_sbp_publishing_the_month_confirms_or_raises_one_mismatch_per_figure() -> None:
-    new = [Official("2024-04", 310.0, "sbp_headline", "pdf"),
-           Official("2023-07/2024-04", 2593.0, "sbp_headline", "pdf"),
-           Official("2024-03", 306.0, "sbp_headline", "pdf")]  # fmt: skip
+    new = [
+        Official("2024-04", 310.0, "sbp_headline", "pdf"),
+        Official("2023-07/2024-04", 2593.0, "sbp_headline", "pdf"),
+        Official("2024-03", 306.0, "sbp_headline", "pdf"),
+    ]
     agreeing = [claim(), claim(source="pid", value=310.2), claim("2023-07/2024-04", 2593.0)]
-    assert on_official("9", new, newest_known=Month(2024, 3), claims=agreeing, prior=[],
-                       tolerance=TOL) == []  # fmt: skip
-    differing = [claim(value=305.0), claim(source="pid", value=305.3, release_id=8),
-                 claim(source="pseb", value=295.0, release_id=9),
-                 claim("2024-03", 290.0),  # not new in this release: not reconciled again
-                 claim(value=250.0, note="comparison: figure quoted for comparison")]  # fmt: skip
-    events = on_official("9", new, newest_known=Month(2024, 3), claims=differing, prior=[],
-                         tolerance=TOL)  # fmt: skip
+    assert (
+        on_official("9", new, newest_known=Month(2024, 3), claims=agreeing, prior=[], tolerance=TOL)
+        == []
+    )
+    differing = [
+        claim(value=305.0),
+        claim(source="pid", value=305.3, release_id=8),
+        claim(source="pseb", value=295.0, release_id=9),
+        claim("2024-03", 290.0),  # not new in this release: not reconciled again
+        claim(value=250.0, note="comparison: figure quoted for comparison"),
+    ]
+    events = on_official(
+        "9", new, newest_known=Month(2024, 3), claims=differing, prior=[], tolerance=TOL
+    )
     assert [(e.kind, e.facts["reported_value"], e.facts["reporter"]) for e in events] == [
-        ("mismatch", 295.0, "PSEB"), ("mismatch", 305.0, "MoITT and PID"),
+        ("mismatch", 295.0, "PSEB"),
+        ("mismatch", 305.0, "MoITT and PID"),
     ]
     # the same mismatch is not raised again by a later official release of the month
-    again = on_official("9", new, newest_known=Month(2024, 3), claims=differing,
-                        prior=as_prior(events), tolerance=TOL)  # fmt: skip
+    again = on_official(
+        "9",
+        new,
+        newest_known=Month(2024, 3),
+        claims=differing,
+        prior=as_prior(events),
+        tolerance=TOL,
+    )
     assert again == []
 
 

@@ -286,10 +286,23 @@ def test_works_from_any_directory_and_home(tmp_path: Path, loopback: Loopback) -
     env = {**os.environ, "HOME": str(elsewhere)}
     env.pop("ITX_DB", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "itx_scraper", "run", "--config", str(config),
-         "--db", str(tmp_path / "x.db")],
-        cwd="/", env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "itx_scraper",
+            "run",
+            "--config",
+            str(config),
+            "--db",
+            str(tmp_path / "x.db"),
+        ],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert monthly(tmp_path / "x.db")["2024-04"][2] == "sbp_ebops"
 
@@ -297,9 +310,14 @@ def test_works_from_any_directory_and_home(tmp_path: Path, loopback: Loopback) -
 def test_scrapy_project_commands() -> None:
     env = {**os.environ}
     proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True,
-        env=env, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "scrapy", "list"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "sbp_ebops" in proc.stdout.split()
 
@@ -308,9 +326,24 @@ def test_scrapy_crawl_stores_into_the_configured_db(tmp_path: Path, loopback: Lo
     loopback.serve(PATH, build_dt(Month(2024, 4), published_ict()))
     db = tmp_path / "crawl.db"
     proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "sbp_ebops", "-a", f"url={loopback.url(PATH)}",
-         "-s", f"ITX_DB={db}", "-s", "DOWNLOAD_DELAY=0"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "sbp_ebops",
+            "-a",
+            f"url={loopback.url(PATH)}",
+            "-s",
+            f"ITX_DB={db}",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert monthly(db)["2024-04"] == (310.0, "P", "sbp_ebops")

@@ -25,8 +25,10 @@ def loader() -> SpiderLoader:
 
 
 NAMES = sorted(loader().list())
-HOME_PAGE = (b"<!DOCTYPE html><html><head><title>State Bank of Pakistan</title></head><body>"
-             b"<h1>Welcome</h1><p>Latest news and circulars.</p></body></html>")  # fmt: skip
+HOME_PAGE = (
+    b"<!DOCTYPE html><html><head><title>State Bank of Pakistan</title></head><body>"
+    b"<h1>Welcome</h1><p>Latest news and circulars.</p></body></html>"
+)
 
 
 def run(name: str, pages: dict[str, Page] | None = None, /, **kwargs: object) -> list[Document]:
@@ -79,8 +81,7 @@ DAMAGE = {
 CASES = [(name, path, kind) for name in NAMES for path in SITES[name].documents for kind in DAMAGE]
 
 
-@pytest.mark.parametrize(("name", "path", "kind"), CASES,
-                         ids=[f"{n}-{p}-{k}" for n, p, k in CASES])  # fmt: skip
+@pytest.mark.parametrize(("name", "path", "kind"), CASES, ids=[f"{n}-{p}-{k}" for n, p, k in CASES])
 def test_damaged_document_ends_in_a_recorded_error(name: str, path: str, kind: str) -> None:
     site = SITES[name]
     pages = site.urls()
@@ -122,14 +123,21 @@ def test_moitt_extra_pages_are_scanned() -> None:
 
 def test_pid_walks_ids_down_from_the_newest_and_skips_gaps() -> None:
     docs = run("pid")
-    assert [d.url.rsplit("/", 1)[1] for d in docs[1:]] == ["32377", "32376", "32375", "32374",
-                                                           "32373"]  # fmt: skip
+    assert [d.url.rsplit("/", 1)[1] for d in docs[1:]] == [
+        "32377",
+        "32376",
+        "32375",
+        "32374",
+        "32373",
+    ]
     gap = docs[-1]
     assert gap.http_status == 404 and gap.not_modified and not gap.failed
     [statement] = good(docs)
     assert statement.doc_key == "pid:32377" and statement.published_at == "2024-05-18"
     assert [(o["period"], o["usd_million"]) for o in statement.observations] == [
-        ("2024-04", 310.0), ("2023-07/2024-04", 2593.0)]
+        ("2024-04", 310.0),
+        ("2023-07/2024-04", 2593.0),
+    ]
 
 
 def test_pid_start_id_walks_up() -> None:
@@ -178,8 +186,9 @@ def test_press_without_follow_uses_the_feed_text() -> None:
 def test_press_article_on_another_site_is_refused_and_recorded() -> None:
     pages = SITES["press"].urls()
     feed = pages["https://www.brecorder.com/feeds/business"]
-    feed.body = feed.body.replace(b"https://www.brecorder.com/news/40303030",
-                                  b"https://evil.example.org/news/40303030")  # fmt: skip
+    feed.body = feed.body.replace(
+        b"https://www.brecorder.com/news/40303030", b"https://evil.example.org/news/40303030"
+    )
     docs = run("press", pages)
     [refused] = errors(docs)
     assert refused.error_class == "offsite" and "evil.example.org" in (refused.error or "")
@@ -190,8 +199,7 @@ def test_headline_pdf_falls_back_to_the_archive_copy() -> None:
     primary = site.base + site.start
     archive = "https://archive.sbp.org.pk/ecodata/ExportsImports-Goods.pdf"
     pdf = site.urls()[primary]
-    docs = run("sbp_headline", {primary: Page(HOME_PAGE, HTML), archive: pdf},
-               fallback_url=archive)  # fmt: skip
+    docs = run("sbp_headline", {primary: Page(HOME_PAGE, HTML), archive: pdf}, fallback_url=archive)
     assert [(d.url, d.error_class) for d in docs] == [(primary, "parse"), (archive, None)]
     assert good(docs)[0].latest_period == "2024-04"
     # the default URLs carry the fallback already; a 404 falls back too
@@ -205,12 +213,17 @@ def test_headline_pdf_rows_name_their_location() -> None:
     [doc] = run("sbp_headline")
     april = [o for o in doc.observations if o["series"] == "9" and o["period"] == "2024-04"]
     assert [(o["usd_million"], o["location"].split(", column")[1]) for o in april] == [
-        (310.0, ' "Apr FY24"')]
+        (310.0, ' "Apr FY24"')
+    ]
 
 
 def test_scrapy_crawl_arguments_are_strings_and_are_coerced() -> None:
-    spider = loader().load("press")(feeds="https://a.pk/feed,https://b.pk/rss", depth="5",
-                                    follow="false")  # fmt: skip
-    assert spider.options == {"feeds": ["https://a.pk/feed", "https://b.pk/rss"], "depth": 5,
-                              "follow": False}  # fmt: skip
+    spider = loader().load("press")(
+        feeds="https://a.pk/feed,https://b.pk/rss", depth="5", follow="false"
+    )
+    assert spider.options == {
+        "feeds": ["https://a.pk/feed", "https://b.pk/rss"],
+        "depth": 5,
+        "follow": False,
+    }
     assert spider.allowed_domains == ["a.pk", "b.pk"]

@@ -14,11 +14,20 @@ from itx_scraper.errors import ConfigError
 from itx_scraper.store import NewRelease, Store, StoreError, fts_query
 
 
-def release(source: str, key: str | None, title: str | None, text: str | None,
-            body: bytes) -> NewRelease:  # fmt: skip
-    return NewRelease(source=source, url=f"https://example.org/{key}", body=body,
-                      retrieved_at="2024-05-17T10:00:00+00:00", parse_status="ok",
-                      doc_key=key, title=title, text=text, published_at="2024-05-17")  # fmt: skip
+def release(
+    source: str, key: str | None, title: str | None, text: str | None, body: bytes
+) -> NewRelease:
+    return NewRelease(
+        source=source,
+        url=f"https://example.org/{key}",
+        body=body,
+        retrieved_at="2024-05-17T10:00:00+00:00",
+        parse_status="ok",
+        doc_key=key,
+        title=title,
+        text=text,
+        published_at="2024-05-17",
+    )
 
 
 @pytest.fixture
@@ -26,19 +35,42 @@ def store(tmp_path: Path) -> Store:
     db = Store.open(tmp_path / "itx.db")
     with db.transaction():
         db.add_release(release("sbp_ebops", None, None, None, b"workbook"))
-        db.add_release(release("moitt", "moitt:a", "IT exports hit all-time high",
-                               "Pakistan's IT exports reached $310 million in April 2024.", b"a1"))
-        db.add_release(release("pid", "pid:1", "Wheat procurement",
-                               "Rice exports of Pakistan rose; IT was not mentioned.", b"p1"))
-        db.add_release(release("moitt", "moitt:a", "IT exports hit all-time high",
-                               "Pakistan's IT exports reached $311 million in April 2024.", b"a2"))
+        db.add_release(
+            release(
+                "moitt",
+                "moitt:a",
+                "IT exports hit all-time high",
+                "Pakistan's IT exports reached $310 million in April 2024.",
+                b"a1",
+            )
+        )
+        db.add_release(
+            release(
+                "pid",
+                "pid:1",
+                "Wheat procurement",
+                "Rice exports of Pakistan rose; IT was not mentioned.",
+                b"p1",
+            )
+        )
+        db.add_release(
+            release(
+                "moitt",
+                "moitt:a",
+                "IT exports hit all-time high",
+                "Pakistan's IT exports reached $311 million in April 2024.",
+                b"a2",
+            )
+        )
     return db
 
 
 def test_search_finds_statements_with_versions_and_snippets(store: Store) -> None:
     hits = store.search("all-time high")
     assert [(h["source"], h["doc_key"], h["version"]) for h in hits] == [
-        ("moitt", "moitt:a", 2), ("moitt", "moitt:a", 1)]
+        ("moitt", "moitt:a", 2),
+        ("moitt", "moitt:a", 1),
+    ]
     assert "$311 million in April 2024" in hits[0]["snippet"]  # the newest text
     assert store.search("April")[0]["snippet"].count("[April]") == 1  # matches are marked
     assert [h["source"] for h in store.search("rice exports")] == ["pid"]

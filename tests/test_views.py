@@ -24,10 +24,19 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def test_ict_fytd_prefers_sbp_columns_and_sums_complete_months(store: Store) -> None:
     rows = [
-        (r["fiscal_year"], r["months"], r["period_start"], r["period_end"], r["usd_million"],
-         r["basis"], r["prior_usd_million"], r["prior_basis"], r["delta"])
+        (
+            r["fiscal_year"],
+            r["months"],
+            r["period_start"],
+            r["period_end"],
+            r["usd_million"],
+            r["basis"],
+            r["prior_usd_million"],
+            r["prior_basis"],
+            r["delta"],
+        )
         for r in store.fytd()
-    ]  # fmt: skip
+    ]
     assert rows == [
         # FY23: Jul 100, Jul-Aug 100+120; Jul-Sep and Jul-Oct are SBP's own columns.
         ("FY23", 1, "2022-07", "2022-07", 100.0, "sum", None, None, None),
@@ -50,8 +59,13 @@ def test_ict_fytd_prefers_sbp_columns_and_sums_complete_months(store: Store) -> 
 
 def test_ict_records_compares_with_all_earlier_months(store: Store) -> None:
     assert [
-        (r["period"], r["usd_million"], r["previous_record_period"],
-         r["previous_record_usd_million"], r["margin"])
+        (
+            r["period"],
+            r["usd_million"],
+            r["previous_record_period"],
+            r["previous_record_usd_million"],
+            r["margin"],
+        )
         for r in store.records()
     ] == [
         ("2022-08", 120.0, "2022-07", 100.0, 20.0),
@@ -63,11 +77,19 @@ def test_ict_records_compares_with_all_earlier_months(store: Store) -> None:
 
 def test_revisions_first_print_against_latest(store: Store) -> None:
     rows = {
-        r["period"]: (r["first_usd_million"], r["first_status"], r["first_source"],
-                      r["first_release_id"], r["latest_usd_million"], r["latest_status"],
-                      r["latest_release_id"], r["delta"], r["vintages"])
+        r["period"]: (
+            r["first_usd_million"],
+            r["first_status"],
+            r["first_source"],
+            r["first_release_id"],
+            r["latest_usd_million"],
+            r["latest_status"],
+            r["latest_release_id"],
+            r["delta"],
+            r["vintages"],
+        )
         for r in store.revisions()
-    }  # fmt: skip
+    }
     assert rows == {
         "2022-07": (100.0, None, "baseline", 2, 100.0, None, 2, 0.0, 1),
         "2022-08": (120.0, None, "baseline", 2, 120.0, None, 2, 0.0, 1),
@@ -92,23 +114,44 @@ def test_revisions_first_print_against_latest(store: Store) -> None:
         pytest.param(date(2024, 1, 3), {"2023-06": 90.0}, id="import-day"),
         pytest.param(
             date(2024, 1, 17),
-            {"2022-07": 100.0, "2022-08": 120.0, "2022-09": 110.0, "2023-06": 90.0,
-             "2023-07": 120.0, "2023-08": 118.0},
+            {
+                "2022-07": 100.0,
+                "2022-08": 120.0,
+                "2022-09": 110.0,
+                "2023-06": 90.0,
+                "2023-07": 120.0,
+                "2023-08": 118.0,
+            },
             id="baseline-only",
-        ),  # fmt: skip
+        ),
         pytest.param(
             date(2024, 2, 18),
-            {"2022-07": 100.0, "2022-08": 120.0, "2022-09": 110.0, "2023-06": 90.0,
-             "2023-07": 120.0, "2023-08": 119.0, "2023-09": 125.0},
+            {
+                "2022-07": 100.0,
+                "2022-08": 120.0,
+                "2022-09": 110.0,
+                "2023-06": 90.0,
+                "2023-07": 120.0,
+                "2023-08": 119.0,
+                "2023-09": 125.0,
+            },
             id="first-sbp-release",
-        ),  # fmt: skip
+        ),
         pytest.param(
             date(2024, 2, 19),
-            {"2022-07": 100.0, "2022-08": 120.0, "2022-09": 110.0, "2022-10": 105.0,
-             "2023-06": 90.0, "2023-07": 120.0, "2023-08": 119.0, "2023-09": 127.0,
-             "2023-10": 130.0},
+            {
+                "2022-07": 100.0,
+                "2022-08": 120.0,
+                "2022-09": 110.0,
+                "2022-10": 105.0,
+                "2023-06": 90.0,
+                "2023-07": 120.0,
+                "2023-08": 119.0,
+                "2023-09": 127.0,
+                "2023-10": 130.0,
+            },
             id="second-sbp-release",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_monthly_as_of(store: Store, day: date, expected: dict[str, float]) -> None:

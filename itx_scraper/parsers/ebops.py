@@ -29,9 +29,19 @@ SERVICES = "services"
 ICT = "9"
 ICT_LABEL = "9. Telecommunications, computer and information services"
 EXPECTED_ROWS = (
-    "9.1", "9.1.1", "9.1.2", "9.2", "9.2.1", "9.2.2", "9.2.3", "9.2.4", "9.2.5", "9.2.6",
-    "9.3", "10.3.5",
-)  # fmt: skip
+    "9.1",
+    "9.1.1",
+    "9.1.2",
+    "9.2",
+    "9.2.1",
+    "9.2.2",
+    "9.2.3",
+    "9.2.4",
+    "9.2.5",
+    "9.2.6",
+    "9.3",
+    "10.3.5",
+)
 # Credit identities that hold exactly in SBP's files (sources.md section 2).
 IDENTITIES = (
     ("9", ("9.1", "9.2", "9.3")),

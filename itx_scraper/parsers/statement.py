@@ -201,8 +201,25 @@ def _body_text(page: BeautifulSoup, selectors: PageSelectors) -> str:
     return ""
 
 
-BLOCK_TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "pre",
-              "section", "article", "table", "ul", "ol")  # fmt: skip
+BLOCK_TAGS = (
+    "p",
+    "div",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "table",
+    "ul",
+    "ol",
+)
 
 
 def element_text(element: Tag | BeautifulSoup) -> str:
@@ -436,8 +453,9 @@ def parse_feed(body: bytes, content_type: str | None = None) -> list[FeedItem]:
             f"expected an RSS or Atom feed but got an HTML page ({content_type or 'no type'},"
             f" {len(body):,} bytes)"
         )
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, recover=False)  # fmt: skip
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
+    )
     try:
         root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
-
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
 import scrapy
@@ -14,8 +13,8 @@ from twisted.internet.error import TCPTimedOutError, TimeoutError
 from itx_scraper.errors import ParseError
 from itx_scraper.faults import checkpoint
 from itx_scraper.items import Document, ParsedDocument
-from itx_scraper.periods import Month, format_range
 from itx_scraper.middlewares import OffsiteRequestError
+from itx_scraper.periods import Month, format_range
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -37,15 +36,26 @@ def http_error_class(status: int) -> str | None:
 
 
 def observation_row(
-    series: str, flow: str, start: Month, end: Month, value: float, status: str | None,
+    series: str,
+    flow: str,
+    start: Month,
+    end: Month,
+    value: float,
+    status: str | None,
     **where: Any,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """A storage-ready observation; ``where`` says where in the document it was printed."""
     return {
-        "series": series, "flow": flow, "period": format_range(start, end),
-        "period_start": str(start), "period_end": str(end),
-        "months": end.index - start.index + 1, "usd_million": value, "status": status, **where,
-    }  # fmt: skip
+        "series": series,
+        "flow": flow,
+        "period": format_range(start, end),
+        "period_start": str(start),
+        "period_end": str(end),
+        "months": end.index - start.index + 1,
+        "usd_million": value,
+        "status": status,
+        **where,
+    }
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -56,7 +66,7 @@ def _header(response: Response, name: str) -> str | None:
 class DocumentSpider(scrapy.Spider):
     """Base for file spiders: one configured URL (plus fallbacks), one document."""
 
-    custom_settings: dict[str, Any] = {}
+    custom_settings: ClassVar[dict[str, Any]] = {}
     default_urls: tuple[str, ...] = ()
 
     def __init__(self, url: str | None = None, urls: Iterable[str] = (), **kwargs: Any) -> None:
@@ -66,7 +76,9 @@ class DocumentSpider(scrapy.Spider):
         # redirects to other sites included.
         self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.urls} - {""})
 
-    def document_request(self, url: str, callback: Callable[..., Any], **meta: Any) -> scrapy.Request:
+    def document_request(
+        self, url: str, callback: Callable[..., Any], **meta: Any
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=callback,
@@ -80,7 +92,9 @@ class DocumentSpider(scrapy.Spider):
             },
         )
 
-    def document(self, response: Response, parse: Callable[[bytes], ParsedDocument] | None) -> Document:
+    def document(
+        self, response: Response, parse: Callable[[bytes], ParsedDocument] | None
+    ) -> Document:
         """Describe a response; call ``parse`` on its body when the status is 200."""
         checkpoint("spider.response")
         meta = response.meta

@@ -31,8 +31,11 @@ SELECTORS = Selectors(
     next_page='a[rel="next"], ul.pagination li.next a, a.next',
     page=PageSelectors(
         title=(".news-detail .news-title", ".news-detail h2", ".news-detail h1", "h1.page-title"),
-        date=(".news-detail .news-date", ".news-detail time[datetime]",
-              'meta[property="article:published_time"]'),  # fmt: skip
+        date=(
+            ".news-detail .news-date",
+            ".news-detail time[datetime]",
+            'meta[property="article:published_time"]',
+        ),
         body=(".news-detail .news-content", ".news-detail .detail-content"),
         drop=(".share", ".social"),
     ),
@@ -72,8 +75,9 @@ class MoittSpider(StatementSpider):
         number = int(response.meta.get("itx_list_page", 1))
         following = page.select_one(SELECTORS.next_page)
         if following is not None and following.get("href") and number < self.option_int("depth"):
-            yield self.page_request(urljoin(response.url, str(following["href"])), self.parse,
-                                    itx_list_page=number + 1)  # fmt: skip
+            yield self.page_request(
+                urljoin(response.url, str(following["href"])), self.parse, itx_list_page=number + 1
+            )
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         yield self.detail(response, response.meta["itx_doc_key"])

@@ -103,8 +103,9 @@ class PidSpider(StatementSpider):
         for number in ids:
             day, title = listed.get(number, (None, ""))
             url = urljoin(base, SELECTORS.detail_path.format(id=number))
-            yield self.page_request(url, self.parse_detail, itx_id=number,
-                                    itx_listed_date=day, itx_listed_title=title)  # fmt: skip
+            yield self.page_request(
+                url, self.parse_detail, itx_id=number, itx_listed_date=day, itx_listed_title=title
+            )
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         meta = response.meta
@@ -113,6 +114,9 @@ class PidSpider(StatementSpider):
             doc.error_class = doc.error = None
             yield self.skipped(doc, f"no press release {meta['itx_id']}")
             return
-        yield self.detail(response, f"pid:{meta['itx_id']}",
-                          listed_date=meta.get("itx_listed_date"),
-                          listed_title=meta.get("itx_listed_title"))  # fmt: skip
+        yield self.detail(
+            response,
+            f"pid:{meta['itx_id']}",
+            listed_date=meta.get("itx_listed_date"),
+            listed_title=meta.get("itx_listed_title"),
+        )

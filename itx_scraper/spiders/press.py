@@ -37,10 +37,20 @@ SELECTORS = Selectors(
     export_term=re.compile(r"export|remittance", re.IGNORECASE),
     page=PageSelectors(
         title=('meta[property="og:title"]', "article h1", "h1"),
-        date=('meta[property="article:published_time"]', "json-ld", "article time[datetime]",
-              'meta[name="publish-date"]', "time[datetime]"),  # fmt: skip
-        body=('[itemprop="articleBody"]', ".story__content", ".entry-content",
-              "article .content", "article"),  # fmt: skip
+        date=(
+            'meta[property="article:published_time"]',
+            "json-ld",
+            "article time[datetime]",
+            'meta[name="publish-date"]',
+            "time[datetime]",
+        ),
+        body=(
+            '[itemprop="articleBody"]',
+            ".story__content",
+            ".entry-content",
+            "article .content",
+            "article",
+        ),
         drop=(".related", ".share", ".advert", ".ad", "figure", "aside"),
     ),
 )
@@ -48,7 +58,7 @@ SELECTORS = Selectors(
 
 def might_matter(item: FeedItem) -> bool:
     """Cheap pre-filter on the feed item, so that only likely articles are fetched."""
-    text = " ".join((item.title, item.summary, item.content))
+    text = f"{item.title} {item.summary} {item.content}"
     return bool(SELECTORS.it_term.search(text) and SELECTORS.export_term.search(text))
 
 
@@ -106,8 +116,9 @@ class PressSpider(StatementSpider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         item: FeedItem = response.meta["itx_item"]
         listed = url_date(item.link) or item.published
-        yield self.detail(response, f"press:{item.guid or item.link}", listed_date=listed,
-                          listed_title=item.title)  # fmt: skip
+        yield self.detail(
+            response, f"press:{item.guid or item.link}", listed_date=listed, listed_title=item.title
+        )
 
     def from_feed(self, response: Response, item: FeedItem) -> Any:
         """A statement from the feed's own text (``follow = false``)."""

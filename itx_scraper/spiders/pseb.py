@@ -34,8 +34,11 @@ SELECTORS = Selectors(
     next_page='a[rel="next"], .pagination a.next, .nav-links a.next',
     page=PageSelectors(
         title=("article.news-detail h1", ".entry-title", "h1"),
-        date=("article.news-detail time[datetime]", ".post-date",
-              'meta[property="article:published_time"]'),  # fmt: skip
+        date=(
+            "article.news-detail time[datetime]",
+            ".post-date",
+            'meta[property="article:published_time"]',
+        ),
         body=("article.news-detail .entry-content", ".entry-content"),
         drop=(".sharedaddy", ".share", ".related-posts"),
     ),
@@ -75,15 +78,25 @@ class PsebSpider(StatementSpider):
         for url, title, listed in items:
             key = urlparse(url).path.rstrip("/")
             if self.first_time(key):
-                yield self.page_request(url, self.parse_detail, itx_doc_key=f"pseb:{key}",
-                                        itx_listed_date=listed, itx_listed_title=title)  # fmt: skip
+                yield self.page_request(
+                    url,
+                    self.parse_detail,
+                    itx_doc_key=f"pseb:{key}",
+                    itx_listed_date=listed,
+                    itx_listed_title=title,
+                )
         number = int(response.meta.get("itx_list_page", 1))
         following = page.select_one(SELECTORS.next_page)
         if following is not None and following.get("href") and number < self.option_int("depth"):
-            yield self.page_request(urljoin(response.url, str(following["href"])), self.parse,
-                                    itx_list_page=number + 1)  # fmt: skip
+            yield self.page_request(
+                urljoin(response.url, str(following["href"])), self.parse, itx_list_page=number + 1
+            )
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         meta = response.meta
-        yield self.detail(response, meta["itx_doc_key"], listed_date=meta.get("itx_listed_date"),
-                          listed_title=meta.get("itx_listed_title"))  # fmt: skip
+        yield self.detail(
+            response,
+            meta["itx_doc_key"],
+            listed_date=meta.get("itx_listed_date"),
+            listed_title=meta.get("itx_listed_title"),
+        )

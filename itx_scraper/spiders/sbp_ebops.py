@@ -21,10 +21,19 @@ def parse_workbook(body: bytes) -> ParsedDocument:
     workbook = parse_ebops(body)
     rows = [
         observation_row(
-            obs.series, obs.flow, obs.start, obs.end, obs.value, obs.status, sheet=obs.sheet,
-            cell=obs.cell, row=cell_row(obs.cell), col=cell_column(obs.cell), label=obs.label,
+            obs.series,
+            obs.flow,
+            obs.start,
+            obs.end,
+            obs.value,
+            obs.status,
+            sheet=obs.sheet,
+            cell=obs.cell,
+            row=cell_row(obs.cell),
+            col=cell_column(obs.cell),
+            label=obs.label,
             header=obs.header,
-        )  # fmt: skip
+        )
         for obs in workbook.observations
     ]
     return ParsedDocument(workbook.format, rows, str(workbook.latest_month))

@@ -21,9 +21,16 @@ def parse_pdf(body: bytes) -> ParsedDocument:
     release = parse_headline_pdf(body)
     rows = [
         observation_row(
-            figure.series, figure.flow, figure.start, figure.end, figure.value, figure.status,
-            location=figure.location, label=figure.label, header=figure.header,
-        )  # fmt: skip
+            figure.series,
+            figure.flow,
+            figure.start,
+            figure.end,
+            figure.value,
+            figure.status,
+            location=figure.location,
+            label=figure.label,
+            header=figure.header,
+        )
         for figure in release.figures
     ]
     return ParsedDocument("pdf", rows, str(release.latest_month))
@@ -35,14 +42,13 @@ class SbpHeadlineSpider(DocumentSpider):
     name = "sbp_headline"
     default_urls = SOURCES["sbp_headline"].urls
 
-    def __init__(self, url: str | None = None, urls: Any = (), fallback_url: str = "",
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, url: str | None = None, urls: Any = (), fallback_url: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(url=url, urls=urls, **kwargs)
         if fallback_url and fallback_url not in self.urls:
             self.urls = (*self.urls, fallback_url)
-            self.allowed_domains = sorted(
-                {urlparse(u).hostname or "" for u in self.urls} - {""}
-            )
+            self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.urls} - {""})
 
     async def start(self) -> AsyncIterator[Any]:
         if self.urls:

@@ -67,8 +67,9 @@ class StatementSpider(DocumentSpider):
 
     def __init__(self, url: str | None = None, urls: Any = (), **kwargs: Any) -> None:
         defaults = SOURCES[self.name].options
-        self.options: dict[str, Any] = {key: _coerce(kwargs.pop(key, value), value)
-                                        for key, value in defaults.items()}  # fmt: skip
+        self.options: dict[str, Any] = {
+            key: _coerce(kwargs.pop(key, value), value) for key, value in defaults.items()
+        }
         super().__init__(url=url, urls=urls, **kwargs)
         self._seen: set[str] = set()
 
@@ -126,9 +127,13 @@ class StatementSpider(DocumentSpider):
             return doc
         try:
             page = parse_page(
-                response.body, response_text(response), selectors or self.page_selectors,
-                content_type=doc.content_type, listed_date=listed_date, listed_title=listed_title,
-            )  # fmt: skip
+                response.body,
+                response_text(response),
+                selectors or self.page_selectors,
+                content_type=doc.content_type,
+                listed_date=listed_date,
+                listed_title=listed_title,
+            )
             return self.statement(doc, page, doc_key)
         except ParseError as exc:
             return self.error(doc, exc)

@@ -38,10 +38,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from sbp_workbook import build_dt, published_ict  # noqa: E402
-from spider_fixtures import SITES  # noqa: E402
+from sbp_workbook import build_dt, published_ict
+from spider_fixtures import SITES
 
-from itx_scraper.periods import Month, fiscal_year_start, format_range  # noqa: E402
+from itx_scraper.periods import Month, fiscal_year_start, format_range
 
 SHARED_SBP = REPO.parent / "shared" / "data" / "sbp"
 RESULTS = HERE / "results"
@@ -83,7 +83,7 @@ class Host:
                     self.reply(404, b"not found", "text/plain", {})
                     return
                 body, content_type = page
-                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'  # noqa: S324
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
                 validators = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
                 if self.headers.get("If-None-Match") == etag or (
                     not self.headers.get("If-None-Match")
@@ -93,8 +93,9 @@ class Host:
                 else:
                     self.reply(200, body, content_type, validators)
 
-            def reply(self, status: int, body: bytes, content_type: str,
-                      headers: dict[str, str]) -> None:  # fmt: skip
+            def reply(
+                self, status: int, body: bytes, content_type: str, headers: dict[str, str]
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 for name, value in headers.items():
@@ -126,8 +127,11 @@ class Host:
 def workbook_bytes() -> bytes:
     """The real SBP file when ../shared has it (1.5 MB), else a fixture in the same layout."""
     real = SHARED_SBP / "dt-2026-03.xls"
-    return real.read_bytes() if real.is_file() else build_dt(Month(2026, 3), published_ict(),
-                                                             fmt="xls")  # fmt: skip
+    return (
+        real.read_bytes()
+        if real.is_file()
+        else build_dt(Month(2026, 3), published_ict(), fmt="xls")
+    )
 
 
 def start_sites(sources: tuple[str, ...]) -> dict[str, Host]:
@@ -135,8 +139,9 @@ def start_sites(sources: tuple[str, ...]) -> dict[str, Host]:
     for number, name in enumerate(sources, start=1):
         site = SITES[name]
         host = Host(f"127.0.0.{number + 1}", {}).start()
-        pages = {path: (page.body, page.content_type)
-                 for path, page in site.pages(host.base).items()}
+        pages = {
+            path: (page.body, page.content_type) for path, page in site.pages(host.base).items()
+        }
         if name == "sbp_ebops":
             pages[site.start] = (workbook_bytes(), "application/vnd.ms-excel")
         host.pages = pages
@@ -145,10 +150,19 @@ def start_sites(sources: tuple[str, ...]) -> dict[str, Host]:
 
 
 def config_text(hosts: dict[str, Host], db: Path, *, baseline: bool) -> str:
-    lines = [f'db = "{db}"', "[run]", f"sources = {json.dumps(list(hosts))}",
-             "[http]", "delay = 0.0", "timeout = 30.0", "retries = 0",
-             "[history]", f"baseline = {'true' if baseline else 'false'}",
-             "[health]", "overdue = false"]  # fmt: skip
+    lines = [
+        f'db = "{db}"',
+        "[run]",
+        f"sources = {json.dumps(list(hosts))}",
+        "[http]",
+        "delay = 0.0",
+        "timeout = 30.0",
+        "retries = 0",
+        "[history]",
+        f"baseline = {'true' if baseline else 'false'}",
+        "[health]",
+        "overdue = false",
+    ]
     for name, host in hosts.items():
         site = SITES[name]
         lines += [f"[sources.{name}]", f'url = "{host.base}{site.start}"']
@@ -167,14 +181,18 @@ class Measure:
     maxrss_mb: float
 
 
-def measure(command: list[str], *, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> Measure:  # fmt: skip
+def measure(
+    command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Measure:
     """Wall time and peak RSS (ru_maxrss of the child) of one command."""
     started = time.perf_counter()
-    proc = subprocess.Popen(  # noqa: S603
-        command, cwd=cwd, env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stderr is not None
     errors = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -227,11 +245,18 @@ def bench_cycle(work: Path, repeat: int) -> tuple[dict[str, Any], dict[str, Host
         "first_run": _summary(firsts),
         "rerun": _summary(reruns),
         "requests": {"first": requests_first, "rerun": requests_rerun},
-        "bytes": {"first": bytes_first, "rerun": bytes_rerun,
-                  "rerun_pct": 100 * bytes_rerun / bytes_first},
-        "file_sources": {"sources": list(FILE_SOURCES), "first": files_first,
-                         "rerun": files_rerun, "rerun_pct": 100 * files_rerun / files_first},
-    }, hosts  # fmt: skip
+        "bytes": {
+            "first": bytes_first,
+            "rerun": bytes_rerun,
+            "rerun_pct": 100 * bytes_rerun / bytes_first,
+        },
+        "file_sources": {
+            "sources": list(FILE_SOURCES),
+            "first": files_first,
+            "rerun": files_rerun,
+            "rerun_pct": 100 * files_rerun / files_first,
+        },
+    }, hosts
 
 
 def _summary(runs: list[Measure]) -> dict[str, Any]:
@@ -265,36 +290,71 @@ def history_db(path: Path, months: int, workbook: bytes) -> dict[str, int]:
             month = last.shift(index - months + 1)
             seen = datetime(month.year, month.month, 1, tzinfo=UTC) + timedelta(days=50)
             release = NewRelease(
-                source="sbp_ebops", url="https://archive.sbp.org.pk/ecodata/dt.xls",
-                body=f"synthetic release {month}".encode(), retrieved_at=seen.isoformat(),
-                parse_status="ok", format="xls", latest_period=str(month),
-            )  # fmt: skip
+                source="sbp_ebops",
+                url="https://archive.sbp.org.pk/ecodata/dt.xls",
+                body=f"synthetic release {month}".encode(),
+                retrieved_at=seen.isoformat(),
+                parse_status="ok",
+                format="xls",
+                latest_period=str(month),
+            )
             release_id = store.add_release(release)
             fiscal = month.fiscal_year
-            blocks = [(month, month, "P"), (month.shift(-1), month.shift(-1), "R"),
-                      (month.shift(-12), month.shift(-12), None),
-                      (fiscal_year_start(fiscal), month, "P"),
-                      (fiscal_year_start(fiscal - 1), month.shift(-12), "R")]  # fmt: skip
+            blocks = [
+                (month, month, "P"),
+                (month.shift(-1), month.shift(-1), "R"),
+                (month.shift(-12), month.shift(-12), None),
+                (fiscal_year_start(fiscal), month, "P"),
+                (fiscal_year_start(fiscal - 1), month.shift(-12), "R"),
+            ]
             observations = [
-                {"series": series, "flow": flow, "period": format_range(start, end),
-                 "period_start": str(start), "period_end": str(end),
-                 "months": end.index - start.index + 1, "status": status,
-                 "usd_million": 100 + (hash((series, flow, str(start), str(end))) % 5000) / 10,
-                 "sheet": "EBOPS ", "cell": "A1", "row": 1, "col": 1}
-                for start, end, status in blocks for series, flow in combos
-            ]  # fmt: skip
+                {
+                    "series": series,
+                    "flow": flow,
+                    "period": format_range(start, end),
+                    "period_start": str(start),
+                    "period_end": str(end),
+                    "months": end.index - start.index + 1,
+                    "status": status,
+                    "usd_million": 100 + (hash((series, flow, str(start), str(end))) % 5000) / 10,
+                    "sheet": "EBOPS ",
+                    "cell": "A1",
+                    "row": 1,
+                    "col": 1,
+                }
+                for start, end, status in blocks
+                for series, flow in combos
+            ]
             rows += store.add_observations(release_id, observations)
-            store.add_alert({"dedup_key": f"bench|{month}", "kind": "new_month", "route": "data",
-                             "series": "9", "period": str(month), "release_id": release_id,
-                             "title": f"bench {month}", "body": "-", "markdown": "-",
-                             "facts": {}, "created_at": seen.isoformat(),
-                             "delivered_at": seen.isoformat()}, [])  # fmt: skip
+            store.add_alert(
+                {
+                    "dedup_key": f"bench|{month}",
+                    "kind": "new_month",
+                    "route": "data",
+                    "series": "9",
+                    "period": str(month),
+                    "release_id": release_id,
+                    "title": f"bench {month}",
+                    "body": "-",
+                    "markdown": "-",
+                    "facts": {},
+                    "created_at": seen.isoformat(),
+                    "delivered_at": seen.isoformat(),
+                },
+                [],
+            )
             for day in range(30):
                 at = (seen + timedelta(days=day)).isoformat()
-                store.add_fetch(source="sbp_ebops", url=release.url, started_at=at,
-                                finished_at=at, status="ok" if day == 0 else "not_modified",
-                                http_status=200 if day == 0 else 304, bytes=0,
-                                release_id=release_id if day == 0 else None)  # fmt: skip
+                store.add_fetch(
+                    source="sbp_ebops",
+                    url=release.url,
+                    started_at=at,
+                    finished_at=at,
+                    status="ok" if day == 0 else "not_modified",
+                    http_status=200 if day == 0 else 304,
+                    bytes=0,
+                    release_id=release_id if day == 0 else None,
+                )
     store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     return {"months": months, "observations": rows, "series_flows": len(combos)}
@@ -310,9 +370,11 @@ def bench_history(work: Path, repeat: int) -> dict[str, Any]:
         for label, months in (("one_release", 1), ("30_years", 360)):
             path = work / f"history-{label}.db"
             started = time.perf_counter()
-            built[label] = {**history_db(path, months, body),
-                            "build_seconds": round(time.perf_counter() - started, 1),
-                            "size_mb": round(path.stat().st_size / 2**20, 1)}  # fmt: skip
+            built[label] = {
+                **history_db(path, months, body),
+                "build_seconds": round(time.perf_counter() - started, 1),
+                "size_mb": round(path.stat().st_size / 2**20, 1),
+            }
             databases[label] = path
         results: dict[str, Any] = {"databases": built}
         cli_runs: dict[str, list[Measure]] = {label: [] for label in databases}
@@ -331,16 +393,19 @@ def bench_history(work: Path, repeat: int) -> dict[str, Any]:
                 inner[label].append(_ingest_ms(folder / "inner.db", config, body))
                 cli_runs[label].append(measure(itx(config), cwd=folder))
         for label in databases:
-            results[label] = {**_summary(cli_runs[label]),
-                              "seconds_min": min(m.seconds for m in cli_runs[label]),
-                              "ingest_and_events_ms_median": statistics.median(inner[label])}
+            results[label] = {
+                **_summary(cli_runs[label]),
+                "seconds_min": min(m.seconds for m in cli_runs[label]),
+                "ingest_and_events_ms_median": statistics.median(inner[label]),
+            }
         empty = results["empty"]["seconds_median"]
         small = results["one_release"]["seconds_median"]
         big = results["30_years"]["seconds_median"]
         results["ratio_vs_empty"] = big / empty
         results["ratio_vs_one_release"] = big / small
-        results["ratio_vs_empty_min"] = (results["30_years"]["seconds_min"]
-                                         / results["empty"]["seconds_min"])  # fmt: skip
+        results["ratio_vs_empty_min"] = (
+            results["30_years"]["seconds_min"] / results["empty"]["seconds_min"]
+        )
         results["ingest_ratio_vs_one_release"] = (
             results["30_years"]["ingest_and_events_ms_median"]
             / results["one_release"]["ingest_and_events_ms_median"]
@@ -365,10 +430,16 @@ def _ingest_ms(db: Path, config_path: Path, body: bytes) -> float:
 
     parsed = parse_workbook(body)
     cfg = config_module.load(config_path, db)
-    doc = Document(source="sbp_ebops", url=cfg.sources["sbp_ebops"].url,
-                   requested_url=cfg.sources["sbp_ebops"].url, http_status=200, body=body,
-                   format=parsed.format, observations=parsed.observations,
-                   latest_period=parsed.latest_period)  # fmt: skip
+    doc = Document(
+        source="sbp_ebops",
+        url=cfg.sources["sbp_ebops"].url,
+        requested_url=cfg.sources["sbp_ebops"].url,
+        http_status=200,
+        body=body,
+        format=parsed.format,
+        observations=parsed.observations,
+        latest_period=parsed.latest_period,
+    )
     store = Store.open(db)
     try:
         started = time.perf_counter()
@@ -382,8 +453,9 @@ def _ingest_ms(db: Path, config_path: Path, body: bytes) -> float:
 # -- (d) urlwatch on the same URLs ------------------------------------------------------------
 
 
-def bench_urlwatch(work: Path, hosts: dict[str, Host], urls: list[str], repeat: int
-                   ) -> dict[str, Any] | None:  # fmt: skip
+def bench_urlwatch(
+    work: Path, hosts: dict[str, Host], urls: list[str], repeat: int
+) -> dict[str, Any] | None:
     executable = Path(sys.executable).with_name("urlwatch")
     if not executable.exists():
         return None
@@ -392,14 +464,24 @@ def bench_urlwatch(work: Path, hosts: dict[str, Host], urls: list[str], repeat: 
     jobs = folder / "urls.yaml"
     jobs.write_text("\n---\n".join(f"name: job{i}\nurl: {url}" for i, url in enumerate(urls)))
     config = folder / "urlwatch.yaml"
-    env = {"HOME": str(folder), "XDG_CONFIG_HOME": str(folder / ".config"),
-           "XDG_CACHE_HOME": str(folder / ".cache")}  # fmt: skip
+    env = {
+        "HOME": str(folder),
+        "XDG_CONFIG_HOME": str(folder / ".config"),
+        "XDG_CACHE_HOME": str(folder / ".cache"),
+    }
     firsts, reruns = [], []
     bytes_first = bytes_rerun = 0
     for attempt in range(repeat):
         cache = folder / f"cache-{attempt}.db"
-        command = [str(executable), "--urls", str(jobs), "--config", str(config),
-                   "--cache", str(cache)]  # fmt: skip
+        command = [
+            str(executable),
+            "--urls",
+            str(jobs),
+            "--config",
+            str(config),
+            "--cache",
+            str(cache),
+        ]
         reset(hosts)
         firsts.append(measure(command, env=env, cwd=folder))
         bytes_first = total_sent(hosts)
@@ -407,14 +489,18 @@ def bench_urlwatch(work: Path, hosts: dict[str, Host], urls: list[str], repeat: 
         reruns.append(measure(command, env=env, cwd=folder))
         bytes_rerun = total_sent(hosts)
     return {
-        "version": subprocess.run([str(executable), "--version"], capture_output=True,
-                                  text=True, check=False).stdout.strip(),  # fmt: skip
+        "version": subprocess.run(
+            [str(executable), "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip(),
         "jobs": len(urls),
         "first_run": _summary(firsts),
         "rerun": _summary(reruns),
-        "bytes": {"first": bytes_first, "rerun": bytes_rerun,
-                  "rerun_pct": 100 * bytes_rerun / bytes_first if bytes_first else None},
-    }  # fmt: skip
+        "bytes": {
+            "first": bytes_first,
+            "rerun": bytes_rerun,
+            "rerun_pct": 100 * bytes_rerun / bytes_first if bytes_first else None,
+        },
+    }
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -423,42 +509,73 @@ def bench_urlwatch(work: Path, hosts: dict[str, Host], urls: list[str], repeat: 
 def table(results: dict[str, Any]) -> str:
     cycle, history, urlwatch = results["cycle"], results["history"], results.get("urlwatch")
     rows = [
-        ("(a) full cycle, fresh database, all sources",
-         f"{cycle['first_run']['seconds_median']:.2f} s",
-         f"{cycle['first_run']['maxrss_mb']:.0f} MB",
-         f"{cycle['bytes']['first']:,} B / {cycle['requests']['first']} requests"),
-        ("(b) unchanged re-run, all sources",
-         f"{cycle['rerun']['seconds_median']:.2f} s", f"{cycle['rerun']['maxrss_mb']:.0f} MB",
-         f"{cycle['bytes']['rerun']:,} B = {cycle['bytes']['rerun_pct']:.2f} % of first"),
-        ("(b) unchanged re-run, data files only", "", "",
-         f"{cycle['file_sources']['rerun']:,} B = {cycle['file_sources']['rerun_pct']:.3f} %"),
-    ]  # fmt: skip
+        (
+            "(a) full cycle, fresh database, all sources",
+            f"{cycle['first_run']['seconds_median']:.2f} s",
+            f"{cycle['first_run']['maxrss_mb']:.0f} MB",
+            f"{cycle['bytes']['first']:,} B / {cycle['requests']['first']} requests",
+        ),
+        (
+            "(b) unchanged re-run, all sources",
+            f"{cycle['rerun']['seconds_median']:.2f} s",
+            f"{cycle['rerun']['maxrss_mb']:.0f} MB",
+            f"{cycle['bytes']['rerun']:,} B = {cycle['bytes']['rerun_pct']:.2f} % of first",
+        ),
+        (
+            "(b) unchanged re-run, data files only",
+            "",
+            "",
+            f"{cycle['file_sources']['rerun']:,} B = {cycle['file_sources']['rerun_pct']:.3f} %",
+        ),
+    ]
     for label in ("empty", "one_release", "30_years"):
         entry = history[label]
-        rows.append((f"(c) new month, database: {label}", f"{entry['seconds_median']:.2f} s",
-                     f"{entry['maxrss_mb']:.0f} MB",
-                     f"ingest+events+health {entry['ingest_and_events_ms_median']:.0f} ms"))
-    rows.append(("(c) ratio 30 years / empty (target <= 1.2)",
-                 f"{history['ratio_vs_empty']:.3f}", "",
-                 f"fastest runs {history['ratio_vs_empty_min']:.3f}; "
-                 f"vs one release {history['ratio_vs_one_release']:.3f}; in-process "
-                 f"{history['ingest_ratio_vs_one_release']:.2f}"))  # fmt: skip
+        rows.append(
+            (
+                f"(c) new month, database: {label}",
+                f"{entry['seconds_median']:.2f} s",
+                f"{entry['maxrss_mb']:.0f} MB",
+                f"ingest+events+health {entry['ingest_and_events_ms_median']:.0f} ms",
+            )
+        )
+    rows.append(
+        (
+            "(c) ratio 30 years / empty (target <= 1.2)",
+            f"{history['ratio_vs_empty']:.3f}",
+            "",
+            (
+                f"fastest runs {history['ratio_vs_empty_min']:.3f}; "
+                f"vs one release {history['ratio_vs_one_release']:.3f}; in-process "
+                f"{history['ingest_ratio_vs_one_release']:.2f}"
+            ),
+        )
+    )
     if urlwatch:
-        rows.append((f"(d) {urlwatch['version']}, {urlwatch['jobs']} URLs, first run",
-                     f"{urlwatch['first_run']['seconds_median']:.2f} s",
-                     f"{urlwatch['first_run']['maxrss_mb']:.0f} MB",
-                     f"{urlwatch['bytes']['first']:,} B"))  # fmt: skip
-        rows.append(("(d) urlwatch unchanged re-run",
-                     f"{urlwatch['rerun']['seconds_median']:.2f} s",
-                     f"{urlwatch['rerun']['maxrss_mb']:.0f} MB",
-                     f"{urlwatch['bytes']['rerun']:,} B = {urlwatch['bytes']['rerun_pct']:.2f} %"))
+        rows.append(
+            (
+                f"(d) {urlwatch['version']}, {urlwatch['jobs']} URLs, first run",
+                f"{urlwatch['first_run']['seconds_median']:.2f} s",
+                f"{urlwatch['first_run']['maxrss_mb']:.0f} MB",
+                f"{urlwatch['bytes']['first']:,} B",
+            )
+        )
+        rows.append(
+            (
+                "(d) urlwatch unchanged re-run",
+                f"{urlwatch['rerun']['seconds_median']:.2f} s",
+                f"{urlwatch['rerun']['maxrss_mb']:.0f} MB",
+                f"{urlwatch['bytes']['rerun']:,} B = {urlwatch['bytes']['rerun_pct']:.2f} %",
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
     header = ("benchmark", "wall (median)", "peak RSS", "detail")
     widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-              for row in rows]  # fmt: skip
+    lines += [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -504,8 +621,12 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     print(f"\ntargets: {json.dumps(results['targets'])}")
     print(f"results: {RESULTS / (stamp + '.json')}")
-    return 0 if results["targets"]["rerun_bytes_below_2pct"] and results["targets"][
-        "history_ratio_at_most_1_2"] else 1  # fmt: skip
+    return (
+        0
+        if results["targets"]["rerun_bytes_below_2pct"]
+        and results["targets"]["history_ratio_at_most_1_2"]
+        else 1
+    )
 
 
 def _itx_urls(work: Path, hosts: dict[str, Host]) -> list[str]:
@@ -516,8 +637,12 @@ def _itx_urls(work: Path, hosts: dict[str, Host]) -> list[str]:
     config.write_text(config_text(hosts, folder / "itx.db", baseline=False))
     reset(hosts)
     measure(itx(config), cwd=folder)
-    urls = [f"{host.base}{path}" for host in hosts.values() for path in host.requests
-            if path != "/robots.txt"]  # fmt: skip
+    urls = [
+        f"{host.base}{path}"
+        for host in hosts.values()
+        for path in host.requests
+        if path != "/robots.txt"
+    ]
     reset(hosts)
     return sorted(set(urls))
 

@@ -148,7 +148,7 @@ def bomb() -> bytes:
 
 MEASURE = """
 import json, resource, subprocess, sys
-proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=False)
 print(json.dumps({"rc": proc.returncode, "stderr": proc.stderr,
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
 """
@@ -165,6 +165,7 @@ def run_measured(tmp_path: Path) -> dict:
         env=cli_env(tmp_path),
         cwd=tmp_path,
         timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)

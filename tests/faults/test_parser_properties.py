@@ -224,11 +224,16 @@ UNIT_TEXT = st.one_of(
     TEXT,
     st.sampled_from(
         [
-            "(Amount in Billion US$)", "(Amount in US$)", "(Amount in Thousand PKR)", "",
-            "(Amount in Million US$)", "Amount in thousands USD", "( amount  in THOUSAND us$ )",
+            "(Amount in Billion US$)",
+            "(Amount in US$)",
+            "(Amount in Thousand PKR)",
+            "",
+            "(Amount in Million US$)",
+            "Amount in thousands USD",
+            "( amount  in THOUSAND us$ )",
         ]
     ),
-)  # fmt: skip
+)
 HEADER_EDITS = st.lists(
     st.one_of(
         st.tuples(st.just("delete_header"), st.integers(0, 4), st.just("")),

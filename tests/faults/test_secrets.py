@@ -71,6 +71,7 @@ class Scene:
             cwd=self.folder,
             timeout=120,
             env=cli_env(self.folder, ITX_NOTIFY=self.env_url, ITX_NOW=now),
+            check=False,
         )
         self.outputs += [(f"{what} stdout", proc.stdout), (f"{what} stderr", proc.stderr)]
         return proc
@@ -159,6 +160,7 @@ def test_token_in_a_custom_header_is_masked(tmp_path: Path, loopback: Loopback) 
         cwd=tmp_path,
         timeout=120,
         env=cli_env(tmp_path, ITX_NOTIFY=url),
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert loopback.posts.get("/hdr-hook")

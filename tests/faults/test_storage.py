@@ -65,6 +65,7 @@ class Seeded:
             cwd=self.folder,
             timeout=120,
             preexec_fn=preexec,
+            check=False,
         )
         return Done(proc.returncode, proc.stdout, proc.stderr, 0.0)
 
