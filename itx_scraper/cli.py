@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from itx_scraper import __version__, clock, config, exitcodes
-from itx_scraper.errors import ConfigError, ItxError
-from itx_scraper.runner import LockedError
+from itx_scraper import __version__
+from itx_scraper.core import clock, config, exitcodes
+from itx_scraper.core.errors import ConfigError, ItxError
+from itx_scraper.ops.runner import LockedError
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store
@@ -81,7 +82,7 @@ def load_config(
 @contextmanager
 def database(cfg: config.Config) -> Iterator[Store]:
     """The configured database for one command; a clear message and exit 1 if it can't open."""
-    from itx_scraper import runner
+    from itx_scraper.ops import runner
 
     try:
         store = runner.open_store(cfg)
@@ -95,7 +96,7 @@ def database(cfg: config.Config) -> Iterator[Store]:
 
 def check_destinations(cfg: config.Config) -> None:
     """An unreadable notification URL or Apprise file is a configuration error (exit 2)."""
-    from itx_scraper import notify
+    from itx_scraper.alerts import notify
 
     try:
         notify.destinations(cfg)
@@ -147,7 +148,7 @@ def run(
     Exit codes: 0 all well; 1 a source or a delivery failed (the rest was done);
     2 usage or configuration error; 75 another run holds the lock.
     """
-    from itx_scraper import runner
+    from itx_scraper.ops import runner
 
     setup_logging(verbose, quiet)
     cfg = load_config(config_path, db_path, sources)
@@ -206,7 +207,7 @@ def show(
     as_of: datetime | None,
 ) -> None:
     """Print the latest months: value, MoM and YoY change, status and source."""
-    from itx_scraper import report
+    from itx_scraper.query import report
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
@@ -230,7 +231,8 @@ def import_history_command(
 
     Imported months rank below SBP's own files and raise no alerts.
     """
-    from itx_scraper import ingest, runner
+    from itx_scraper import ingest
+    from itx_scraper.ops import runner
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
@@ -258,7 +260,7 @@ def import_history_command(
 @click.option("--limit", default=20, show_default=True, help="How many recent alerts.")
 def alerts(config_path: str | None, db_path: str | None, verbose: int, limit: int) -> None:
     """List recent alerts and the delivery state of each destination."""
-    from itx_scraper import report
+    from itx_scraper.query import report
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
@@ -273,7 +275,7 @@ def notify_test(
     config_path: str | None, db_path: str | None, verbose: int, tag: str | None
 ) -> None:
     """Send a test message and print the result per destination."""
-    from itx_scraper import notify
+    from itx_scraper.alerts import notify
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
@@ -344,7 +346,7 @@ def search(
 
     Each match shows its release, publication date, source, version and a snippet.
     """
-    from itx_scraper import runner
+    from itx_scraper.ops import runner
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
@@ -412,7 +414,7 @@ def export_command(
     always gives byte-identical output. Without --vintages: the chosen value of every
     period, months and fiscal-year-to-date ranges (best-ranked source, latest vintage).
     """
-    from itx_scraper import export
+    from itx_scraper.query import export
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
@@ -461,7 +463,8 @@ def chart_command(
 
     Needs matplotlib (pip install 'itx-scraper[chart]').
     """
-    from itx_scraper import chart, runner
+    from itx_scraper.ops import runner
+    from itx_scraper.query import chart
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
@@ -500,7 +503,7 @@ def demo_command(notify_url: str | None, workdir: Path | None, verbose: int) -> 
     Serves the bundled releases (Nov 2023 to Jun 2024, the real dt.xls layout) on 127.0.0.1
     and runs `itx-scraper run` once per release into a fresh database. No network needed.
     """
-    from itx_scraper import demo
+    from itx_scraper.ops import demo
 
     setup_logging(verbose, False)
     try:
@@ -580,7 +583,7 @@ def daemon(
     lets the running cycle finish, then exits 0 (a second signal ends the cycle). A cycle
     that fails or crashes is logged and the daemon goes on.
     """
-    from itx_scraper import daemon as daemon_module
+    from itx_scraper.ops import daemon as daemon_module
 
     setup_logging(max(verbose, 1), False)  # the daemon's log is its output: INFO by default
     cfg = load_config(config_path, db_path, sources)
@@ -610,7 +613,7 @@ def status(config_path: str | None, db_path: str | None, verbose: int, as_json: 
     Exits 1 when something needs attention (a failing source, an overdue release, deliveries
     pending after a failed attempt, a failed or unfinished last run), so monitoring can call it.
     """
-    from itx_scraper import status as status_module
+    from itx_scraper.ops import status as status_module
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)

@@ -14,11 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from itx_scraper import clock
-from itx_scraper.errors import ItxError
-from itx_scraper.faults import checkpoint
+from itx_scraper.core import clock
+from itx_scraper.core.errors import ItxError
+from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.periods import Month, format_range, parse_range
 from itx_scraper.items import Document
-from itx_scraper.periods import Month, format_range, parse_range
 from itx_scraper.store import NewRelease, Store
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.task import deferLater
 
-from itx_scraper import clock
-from itx_scraper.faults import checkpoint
+from itx_scraper.core import clock
+from itx_scraper.core.faults import checkpoint
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -35,7 +35,7 @@ async def sleep(seconds: float) -> None:
 
 def open_store(crawler: Crawler) -> Store:
     """The run's database, from the ``ITX_DB`` setting or the config (``scrapy crawl``)."""
-    from itx_scraper import config
+    from itx_scraper.core import config
     from itx_scraper.store import Store
 
     path = crawler.settings.get("ITX_DB") or config.load(crawler.settings.get("ITX_CONFIG")).db

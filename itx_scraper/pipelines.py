@@ -6,7 +6,7 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING, Self
 
-from itx_scraper.faults import checkpoint
+from itx_scraper.core.faults import checkpoint
 from itx_scraper.ingest import ingest_document, record_storage_error
 from itx_scraper.middlewares import open_store
 
@@ -33,8 +33,8 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        from itx_scraper import config as config_module
-        from itx_scraper.outbox import events_hook
+        from itx_scraper.alerts.outbox import events_hook
+        from itx_scraper.core import config as config_module
 
         settings = self.crawler.settings
         self.store = open_store(self.crawler)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itx_scraper.config import DEFAULT_USER_AGENT
+from itx_scraper.core.config import DEFAULT_USER_AGENT
 
 BOT_NAME = "itx_scraper"
 SPIDER_MODULES = ["itx_scraper.spiders"]

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from sbp_workbook import build_dt, published_ict
 
-from itx_scraper.periods import Month
+from itx_scraper.core.periods import Month
 
 OUT = ROOT / "itx_scraper" / "demo"
 # Release month -> when SBP publishes it (illustrative: SBP publishes around the 17th-20th

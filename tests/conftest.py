@@ -249,7 +249,7 @@ def write_config(path: Path, text: str) -> Path:
     Every crawled source the text does not configure is switched off, so that a plain
     ``run`` never reaches a live site.
     """
-    from itx_scraper.sources import CRAWLED
+    from itx_scraper.core.sources import CRAWLED
 
     off = "".join(
         f"\n[sources.{name}]\nenabled = false\n"

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from itx_scraper.periods import format_range, parse_range
+from itx_scraper.core.periods import format_range, parse_range
 from itx_scraper.store import NewRelease, Store
 
 RELEASES: list[tuple[str, str, list[tuple[str, str, str, float, str | None]]]] = [

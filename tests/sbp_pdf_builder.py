@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from fpdf import FPDF
 
-from itx_scraper.periods import (
+from itx_scraper.core.periods import (
     MONTH_ABBR,
     Month,
     fiscal_year_label,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import openpyxl
 import xlwt
 
-from itx_scraper.periods import MONTH_ABBR, Month, fiscal_year_start
+from itx_scraper.core.periods import MONTH_ABBR, Month, fiscal_year_start
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -14,7 +14,7 @@ from sbp_pdf_builder import build_headline_pdf
 from sbp_workbook import build_dt, published_ict
 from spider_harness import Page, fixture
 
-from itx_scraper.periods import Month
+from itx_scraper.core.periods import Month
 
 MOITT_IT = "/NewsDetail/Njk4ZDI0MTAtYzdiMy00MDMwLTljNTItZjI3OWM2MGQ4OWYz"
 MOITT_OFF = "/NewsDetail/MWIyYzNkNGUtNWY2MC00NzE4LThhOWItMGMxZDJlM2Y0YTVi"

@@ -10,7 +10,7 @@ import pytest
 from conftest import Cli, Loopback, Mailbox, write_config
 from sbp_workbook import build_dt, published_ict
 
-from itx_scraper.periods import Month
+from itx_scraper.core.periods import Month
 
 PATH = "/ecodata/dt.xls"
 TOKEN = "S3cr3tT0kenXYZ"

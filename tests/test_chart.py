@@ -11,9 +11,9 @@ from png_check import check_png
 from query_fixture import build
 from sbp_workbook import build_dt, published_ict
 
-from itx_scraper.chart import plan
+from itx_scraper.core.periods import Month
 from itx_scraper.ingest import load_baseline
-from itx_scraper.periods import Month
+from itx_scraper.query.chart import plan
 from itx_scraper.store import Store
 
 PATH = "/ecodata/dt.xls"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from itx_scraper.daemon import Schedule, cycle_command, jitter_limit, next_start
+from itx_scraper.ops.daemon import Schedule, cycle_command, jitter_limit, next_start
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -65,7 +65,7 @@ def test_jitter_is_small() -> None:
 
 
 def test_cycle_command_passes_config_and_database(tmp_path) -> None:
-    from itx_scraper import config
+    from itx_scraper.core import config
 
     (tmp_path / "itx.toml").write_text("[http]\ndelay = 1.0\n")
     cfg = config.load(tmp_path / "itx.toml", tmp_path / "x.db")

@@ -7,8 +7,8 @@ import re
 
 from conftest import REPO
 
-from itx_scraper import config
 from itx_scraper.cli import cli
+from itx_scraper.core import config
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

@@ -23,7 +23,8 @@ from sbp_workbook import (
     write,
 )
 
-from itx_scraper.errors import LayoutError, NotADocumentError, ParseError, TooLargeError
+from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError, TooLargeError
+from itx_scraper.core.periods import Month
 from itx_scraper.parsers.ebops import (
     EbopsWorkbook,
     Observation,
@@ -33,7 +34,6 @@ from itx_scraper.parsers.ebops import (
     row_code,
 )
 from itx_scraper.parsers.sniff import check_zip_bomb, detect_format, require_format
-from itx_scraper.periods import Month
 
 SBP_DIR = Path(__file__).parents[1].parent / "shared" / "data" / "sbp"
 MAR26 = Month(2026, 3)

@@ -7,8 +7,8 @@ from itertools import count
 
 import pytest
 
-from itx_scraper.events import Event, Rules, evaluate, is_record
-from itx_scraper.periods import Month
+from itx_scraper.alerts.events import Event, Rules, evaluate, is_record
+from itx_scraper.core.periods import Month
 
 _ids = count(1)
 
@@ -154,9 +154,9 @@ def test_is_record_with_no_earlier_month() -> None:
 
 
 def test_template_overrides_render_and_bad_ones_are_config_errors(tmp_path) -> None:
-    from itx_scraper import config
-    from itx_scraper.errors import ConfigError
-    from itx_scraper.messages import render
+    from itx_scraper.alerts.messages import render
+    from itx_scraper.core import config
+    from itx_scraper.core.errors import ConfigError
 
     good = tmp_path / "good.toml"
     good.write_text('[templates.record]\ntitle = "Record! {value} in {month_label}"\n')

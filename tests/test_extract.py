@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import pytest
 
+from itx_scraper.core.periods import Month
 from itx_scraper.extract import Fact, extract, main_lines
-from itx_scraper.periods import Month
 
 
 class F(NamedTuple):

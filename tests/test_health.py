@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from itx_scraper.health import (
+from itx_scraper.ops.health import (
     Attempt,
     HealthRules,
     Streak,

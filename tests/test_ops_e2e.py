@@ -17,7 +17,7 @@ from pathlib import Path
 from conftest import Cli, Loopback, Route
 from sbp_workbook import build_dt, published_ict
 
-from itx_scraper.periods import Month
+from itx_scraper.core.periods import Month
 
 PATH = "/ecodata/dt.xls"
 

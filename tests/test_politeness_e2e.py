@@ -10,9 +10,9 @@ import pytest
 from conftest import Cli, Loopback, Route
 from sbp_workbook import build_dt, published_ict
 
-from itx_scraper.config import DEFAULT_USER_AGENT
+from itx_scraper.core.config import DEFAULT_USER_AGENT
+from itx_scraper.core.periods import Month
 from itx_scraper.middlewares import backoff_seconds, host_allowed
-from itx_scraper.periods import Month
 
 PATH = "/ecodata/dt.xls"
 
@@ -251,8 +251,8 @@ def test_two_sources_on_one_host_take_turns(
 
 
 def test_host_groups() -> None:
-    from itx_scraper import config
-    from itx_scraper.runner import host_groups
+    from itx_scraper.core import config
+    from itx_scraper.ops.runner import host_groups
 
     cfg = config.load(None, "x.db")
     groups = host_groups(cfg, ["sbp_ebops", "moitt", "sbp_headline", "pid"])

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from itx_scraper.events import Event
-from itx_scraper.messages import render
-from itx_scraper.periods import Month
-from itx_scraper.reconcile import (
+from itx_scraper.alerts.events import Event
+from itx_scraper.alerts.messages import render
+from itx_scraper.alerts.reconcile import (
     Claim,
     Official,
     Tolerance,
@@ -18,6 +17,7 @@ from itx_scraper.reconcile import (
     printed_precision,
     record_check,
 )
+from itx_scraper.core.periods import Month
 
 TOL = Tolerance()
 KNOWN = {Month(2024, 1): 265.0, Month(2024, 2): 257.0, Month(2024, 3): 306.0}  # up to Mar-24

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from itx_scraper.periods import Month
-from itx_scraper.release_calendar import (
+from itx_scraper.core.periods import Month
+from itx_scraper.ops.calendar import (
     Cadence,
     appearances,
     forecast,

@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO, Cli, Loopback, write_config
 from sbp_workbook import build_dt, published_ict
 
-from itx_scraper.periods import Month
+from itx_scraper.core.periods import Month
 
 PATH = "/ecodata/dt.xls"
 
@@ -133,7 +133,7 @@ def _html(_: bytes) -> bytes:
 def _no_ict_row(_: bytes) -> bytes:
     import openpyxl
 
-    from itx_scraper.periods import Month as M
+    from itx_scraper.core.periods import Month as M
 
     book = openpyxl.load_workbook(__import__("io").BytesIO(build_dt(M(2024, 4), published_ict())))
     sheet = book.worksheets[0]

@@ -7,9 +7,9 @@ import random
 import pytest
 from sbp_pdf_builder import build_headline_pdf
 
-from itx_scraper.errors import LayoutError, NotADocumentError, ParseError
+from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError
+from itx_scraper.core.periods import Month
 from itx_scraper.parsers.sbp_pdf import HeadlineFigure, HeadlineRelease, parse_headline_pdf
-from itx_scraper.periods import Month
 
 JUN26 = Month(2026, 6)
 JUL26 = Month(2026, 7)

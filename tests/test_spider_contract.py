@@ -12,10 +12,10 @@ from scrapy.spiderloader import SpiderLoader
 from spider_fixtures import MOITT_IT, MOITT_NOFIG, MOITT_OFF, MOITT_URDU, SITES, Page
 from spider_harness import HTML, crawl, errors, good
 
+from itx_scraper.core.periods import parse_range
+from itx_scraper.core.sources import SOURCES
 from itx_scraper.items import Document
 from itx_scraper.parsers.statement import statement_body
-from itx_scraper.periods import parse_range
-from itx_scraper.sources import SOURCES
 
 
 def loader() -> SpiderLoader:

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 from spider_harness import fixture
 
-from itx_scraper.errors import LayoutError, NotADocumentError, ParseError
+from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError
+from itx_scraper.core.periods import Month
 from itx_scraper.extract import Fact
 from itx_scraper.parsers.statement import (
     LanguageError,
@@ -24,7 +25,6 @@ from itx_scraper.parsers.statement import (
     statement_body,
     url_date,
 )
-from itx_scraper.periods import Month
 from itx_scraper.spiders.moitt import SELECTORS as MOITT
 
 PAGE = MOITT.page

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from itx_scraper import config
 from itx_scraper.cli import cli
-from itx_scraper.errors import ConfigError
+from itx_scraper.core import config
+from itx_scraper.core.errors import ConfigError
 from itx_scraper.store import NewRelease, Store, StoreError, fts_query
 
 

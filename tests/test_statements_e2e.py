@@ -12,7 +12,7 @@ from sbp_workbook import build_dt, published_ict
 from spider_fixtures import MOITT_IT, MOITT_URDU, SITES, headline_pdf
 from spider_harness import HTML, Page, fixture
 
-from itx_scraper.periods import Month
+from itx_scraper.core.periods import Month
 
 PDF_PATH = "/assets/document/ExportsImports-Goods.pdf"
 DT_PATH = "/ecodata/dt.xls"

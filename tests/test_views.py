@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from query_fixture import build
 
-from itx_scraper.events import is_record
+from itx_scraper.alerts.events import is_record
+from itx_scraper.core.periods import Month
 from itx_scraper.ingest import load_baseline
-from itx_scraper.periods import Month
 from itx_scraper.store import Store
 
 

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 
 import python_calamine
 
-from itx_scraper.errors import LayoutError, NotADocumentError, TooLargeError
-from itx_scraper.parsers.sniff import check_zip_bomb, require_format
-from itx_scraper.periods import (
+from itx_scraper.core.errors import LayoutError, NotADocumentError, TooLargeError
+from itx_scraper.core.periods import (
     Month,
     fiscal_year_from_two_digits,
     fiscal_year_start,
     format_range,
     month_number,
 )
+from itx_scraper.parsers.sniff import check_zip_bomb, require_format
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

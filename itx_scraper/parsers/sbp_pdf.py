@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pdfplumber
 
-from itx_scraper.errors import LayoutError, NotADocumentError
-from itx_scraper.periods import (
+from itx_scraper.core.errors import LayoutError, NotADocumentError
+from itx_scraper.core.periods import (
     Month,
     fiscal_year_from_two_digits,
     fiscal_year_start,

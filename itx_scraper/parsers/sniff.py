@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from itx_scraper.errors import NotADocumentError, TooLargeError
+from itx_scraper.core.errors import NotADocumentError, TooLargeError
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"

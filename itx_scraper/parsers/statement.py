@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from lxml import etree
 
-from itx_scraper.errors import LayoutError, NotADocumentError, ParseError
+from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError
+from itx_scraper.core.periods import format_range, month_number
 from itx_scraper.parsers.sniff import detect_format
-from itx_scraper.periods import format_range, month_number
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

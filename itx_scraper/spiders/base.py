@@ -10,11 +10,11 @@ import scrapy
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from twisted.internet.error import TCPTimedOutError, TimeoutError
 
-from itx_scraper.errors import ParseError
-from itx_scraper.faults import checkpoint
+from itx_scraper.core.errors import ParseError
+from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.periods import Month, format_range
 from itx_scraper.items import Document, ParsedDocument
 from itx_scraper.middlewares import OffsiteRequestError
-from itx_scraper.periods import Month, format_range
 
 if TYPE_CHECKING:
     from scrapy.http import Response

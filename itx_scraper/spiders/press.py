@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from itx_scraper.errors import LayoutError, ParseError
+from itx_scraper.core.errors import LayoutError, ParseError
 from itx_scraper.parsers.statement import (
     FeedItem,
     PageSelectors,

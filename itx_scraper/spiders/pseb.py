@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlparse
 
-from itx_scraper.errors import LayoutError
+from itx_scraper.core.errors import LayoutError
 from itx_scraper.parsers.statement import PageSelectors, parse_date, soup
 from itx_scraper.spiders.statement import StatementSpider, response_text
 

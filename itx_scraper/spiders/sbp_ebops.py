@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from itx_scraper.core.sources import SOURCES
 from itx_scraper.items import ParsedDocument
 from itx_scraper.parsers.ebops import parse_ebops
-from itx_scraper.sources import SOURCES
 from itx_scraper.spiders.base import DocumentSpider, observation_row
 
 if TYPE_CHECKING:

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from itx_scraper.core.sources import SOURCES
 from itx_scraper.items import ParsedDocument
 from itx_scraper.parsers.sbp_pdf import parse_headline_pdf
-from itx_scraper.sources import SOURCES
 from itx_scraper.spiders.base import DocumentSpider, observation_row
 
 if TYPE_CHECKING:

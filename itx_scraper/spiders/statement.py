@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.http import TextResponse
 
-from itx_scraper.errors import ParseError
+from itx_scraper.core.errors import ParseError
+from itx_scraper.core.sources import SOURCES
 from itx_scraper.extract import extract
 from itx_scraper.parsers.statement import (
     LanguageError,
@@ -21,7 +22,6 @@ from itx_scraper.parsers.statement import (
     parse_page,
     statement_body,
 )
-from itx_scraper.sources import SOURCES
 from itx_scraper.spiders.base import DocumentSpider
 
 if TYPE_CHECKING:

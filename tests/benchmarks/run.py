@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from sbp_workbook import build_dt, published_ict
 from spider_fixtures import SITES
 
-from itx_scraper.periods import Month, fiscal_year_start, format_range
+from itx_scraper.core.periods import Month, fiscal_year_start, format_range
 
 SHARED_SBP = REPO.parent / "shared" / "data" / "sbp"
 RESULTS = HERE / "results"
@@ -421,10 +421,11 @@ def _ingest_ms(db: Path, config_path: Path, body: bytes) -> float:
     The CLI's wall time is mostly interpreter and Scrapy start-up; this is the part that
     could grow with history (milliseconds, on a throwaway copy of the database).
     """
-    from itx_scraper import config as config_module
-    from itx_scraper import health, outbox
+    from itx_scraper.alerts import outbox
+    from itx_scraper.core import config as config_module
     from itx_scraper.ingest import ingest_document
     from itx_scraper.items import Document
+    from itx_scraper.ops import health
     from itx_scraper.spiders.sbp_ebops import parse_workbook
     from itx_scraper.store import Store
 

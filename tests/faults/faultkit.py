@@ -62,7 +62,7 @@ def spider_names() -> tuple[str, ...]:
 
 def sources_toml(url: str, names: tuple[str, ...]) -> str:
     """``[sources.<name>]`` tables pointing every named spider at ``url``."""
-    from itx_scraper.sources import SOURCES
+    from itx_scraper.core.sources import SOURCES
 
     lines = [f"[run]\nsources = {json.dumps(list(names))}\n"]
     for name in names:

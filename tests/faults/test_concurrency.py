@@ -14,8 +14,8 @@ from conftest import Loopback, write_config
 from faultkit import report, run_cli, sql, start_cli
 from sbp_workbook import build_dt, published_ict
 
+from itx_scraper.core.periods import Month
 from itx_scraper.ingest import history_rows, import_history
-from itx_scraper.periods import Month
 from itx_scraper.spiders.sbp_ebops import parse_workbook
 from itx_scraper.store import Store
 

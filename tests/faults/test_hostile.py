@@ -32,7 +32,7 @@ from faultkit import (  # the two fixtures register `hostile` and `_hostile_serv
 )
 from sbp_workbook import build_dt, published_ict
 
-from itx_scraper.periods import Month
+from itx_scraper.core.periods import Month
 
 HTTP = "[http]\ndelay = 0.0\nretries = 0\ntimeout = {timeout}\n"
 

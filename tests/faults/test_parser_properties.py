@@ -23,9 +23,9 @@ from sbp_workbook import (
     write,
 )
 
-from itx_scraper.errors import LayoutError, NotADocumentError, ParseError, TooLargeError
+from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError, TooLargeError
+from itx_scraper.core.periods import Month
 from itx_scraper.parsers.ebops import EbopsWorkbook, parse_ebops, parse_period_header
-from itx_scraper.periods import Month
 
 RELEASE = Month(2026, 3)
 FLOWS = ("credit", "debit", "net")

@@ -18,8 +18,8 @@ from conftest import Loopback, write_config
 from faultkit import cli_env, report
 from sbp_workbook import build_dt, published_ict
 
+from itx_scraper.core.periods import Month
 from itx_scraper.ingest import import_history
-from itx_scraper.periods import Month
 from itx_scraper.store import Store
 
 PATH = "/ecodata/dt.xls"

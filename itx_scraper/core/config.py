@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from itx_scraper import PROJECT_URL, __version__
-from itx_scraper.errors import ConfigError
-from itx_scraper.messages import check_overrides
-from itx_scraper.sources import CRAWLED, SOURCES
+from itx_scraper.alerts.messages import check_overrides
+from itx_scraper.core.errors import ConfigError
+from itx_scraper.core.sources import CRAWLED, SOURCES
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itx_scraper.errors import ItxError
-from itx_scraper.events import is_record
-from itx_scraper.periods import MONTH_ABBR, Month, fiscal_year_label
+from itx_scraper.alerts.events import is_record
+from itx_scraper.core.errors import ItxError
+from itx_scraper.core.periods import MONTH_ABBR, Month, fiscal_year_label
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from itx_scraper.periods import MONTH_NAMES, Month
+from itx_scraper.core.periods import MONTH_NAMES, Month
 
 SERIES_NAMES = {"9": "Pakistan's IT exports", "services": "Pakistan's services exports"}
 STATUS_NAMES = {"P": "provisional", "R": "revised", None: "final or unmarked"}

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from croniter import croniter
 
-from itx_scraper import clock, exitcodes, release_calendar
+from itx_scraper.core import clock, exitcodes
+from itx_scraper.ops import calendar as release_calendar
 
 if TYPE_CHECKING:
-    from itx_scraper.config import Config
+    from itx_scraper.core.config import Config
 
 logger = logging.getLogger(__name__)
 DEFAULT_IDLE = 6 * 3600.0  # outside release windows, at most one cycle per six hours
@@ -184,7 +185,7 @@ class CalendarState:
 
 def calendar_state(config: Config, today: date) -> CalendarState:
     """Read the release calendar from the database (read only; a missing one means 'hot')."""
-    from itx_scraper import health
+    from itx_scraper.ops import health
     from itx_scraper.store import Store, StoreError
 
     if not config.db.exists():

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from itx_scraper import exitcodes, health
+from itx_scraper.core import exitcodes
+from itx_scraper.ops import health
 
 if TYPE_CHECKING:
-    from itx_scraper.config import Config
+    from itx_scraper.core.config import Config
     from itx_scraper.store import Store
 
 

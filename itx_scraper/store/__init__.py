@@ -17,10 +17,10 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from itx_scraper import clock
-from itx_scraper.errors import ItxError
-from itx_scraper.faults import checkpoint
-from itx_scraper.sources import SOURCES
+from itx_scraper.core import clock
+from itx_scraper.core.errors import ItxError
+from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.sources import SOURCES
 
 migrations = Migrations("itx_scraper")
 

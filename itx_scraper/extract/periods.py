@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from itx_scraper import extract_lexicon as lx
-from itx_scraper.periods import Month, fiscal_year_start, month_number
+from itx_scraper.core.periods import Month, fiscal_year_start, month_number
+from itx_scraper.extract import lexicon as lx
 
 Span = tuple[Month, Month]
 # ('month', m, m) | ('range', m1, m2) | ('count', n, 0) | ('q', n, size) | ('fy', 0, 0)

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from itx_scraper import clock, release_calendar
-from itx_scraper.events import Event
-from itx_scraper.faults import checkpoint
-from itx_scraper.sources import SOURCES
+from itx_scraper.alerts.events import Event
+from itx_scraper.core import clock
+from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.sources import SOURCES
+from itx_scraper.ops import calendar as release_calendar
 
 if TYPE_CHECKING:
-    from itx_scraper.config import Config
+    from itx_scraper.core.config import Config
     from itx_scraper.store import Store
 
 logger = logging.getLogger(__name__)
@@ -272,7 +273,7 @@ def forecasts(store: Store, sources: Iterable[str]) -> dict[str, release_calenda
 
 def check(store: Store, config: Config, sources: Sequence[str]) -> int:
     """After a crawl: health and overdue alerts for ``sources``; returns alerts added."""
-    from itx_scraper import notify, outbox
+    from itx_scraper.alerts import notify, outbox
 
     rules = HealthRules.from_config(config)
     now = clock.now()

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from itx_scraper.periods import Month, fiscal_year_label, fiscal_year_start, format_range
-from itx_scraper.sources import rank
+from itx_scraper.core.periods import Month, fiscal_year_label, fiscal_year_start, format_range
+from itx_scraper.core.sources import rank
 
 # Which Apprise tag each kind of alert is routed to.
 ROUTES = {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import apprise
 
 if TYPE_CHECKING:
-    from itx_scraper.config import Config
+    from itx_scraper.core.config import Config
 
 logger = logging.getLogger(__name__)
 EMAIL_SCHEMAS = ("mailto://", "mailtos://")

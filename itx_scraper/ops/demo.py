@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import itx_scraper
-from itx_scraper import report
-from itx_scraper.errors import ItxError
+from itx_scraper.core.errors import ItxError
+from itx_scraper.core.periods import Month
 from itx_scraper.ingest import baseline_bytes
-from itx_scraper.periods import Month
+from itx_scraper.query import report
 from itx_scraper.store import Store
 
 PATH = "/ecodata/dt.xls"
@@ -104,7 +104,7 @@ def notify_target(url: str) -> str:
     """Apprise's privacy rendering of ``url``; the raw URL is never printed."""
     import apprise
 
-    from itx_scraper.notify import mask_url
+    from itx_scraper.alerts.notify import mask_url
 
     service = apprise.Apprise.instantiate(url)
     if not service:
@@ -240,7 +240,7 @@ def _echo_deliveries(db: Path, after: int, echo: Echo) -> None:
 
 
 def _summary(db: Path, workdir: Path, echo: Echo) -> None:
-    from itx_scraper import chart
+    from itx_scraper.query import chart
 
     store = Store.open(db)
     try:

@@ -10,14 +10,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from itx_scraper import clock, events, notify, reconcile
-from itx_scraper.faults import checkpoint
-from itx_scraper.messages import render
-from itx_scraper.sources import OFFICIAL, SOURCES, STATEMENTS
+from itx_scraper.alerts import events, notify, reconcile
+from itx_scraper.alerts.messages import render
+from itx_scraper.core import clock
+from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.sources import OFFICIAL, SOURCES, STATEMENTS
 
 if TYPE_CHECKING:
-    from itx_scraper.config import Config
-    from itx_scraper.events import Event
+    from itx_scraper.alerts.events import Event
+    from itx_scraper.core.config import Config
     from itx_scraper.ingest import EventsHook
     from itx_scraper.store import Store
 
@@ -164,7 +165,7 @@ class RecordCharts:
         return [path] if path else []
 
     def _draw(self, series: str) -> str | None:
-        from itx_scraper import chart
+        from itx_scraper.query import chart
 
         if self.scratch is None:
             self.scratch = tempfile.TemporaryDirectory(prefix="itx-chart-")

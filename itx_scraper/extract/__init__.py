@@ -10,8 +10,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from itx_scraper import extract_lexicon as lx
-from itx_scraper.extract_periods import (
+from itx_scraper.core.periods import Month, fiscal_year_start
+from itx_scraper.extract import lexicon as lx
+from itx_scraper.extract.periods import (
     Period,
     Span,
     find_periods,
@@ -20,7 +21,6 @@ from itx_scraper.extract_periods import (
     survey_fy,
     two_digit,
 )
-from itx_scraper.periods import Month, fiscal_year_start
 
 if TYPE_CHECKING:
     import datetime

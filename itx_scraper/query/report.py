@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from itx_scraper.periods import Month
+from itx_scraper.core.periods import Month
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from itx_scraper import clock, exitcodes
-from itx_scraper.config import DEFAULT_DB, Config
-from itx_scraper.errors import ItxError
-from itx_scraper.faults import checkpoint
+from itx_scraper.core import clock, exitcodes
+from itx_scraper.core.config import DEFAULT_DB, Config
+from itx_scraper.core.errors import ItxError
+from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.sources import SOURCES
 from itx_scraper.ingest import load_baseline
-from itx_scraper.sources import SOURCES
 from itx_scraper.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -213,7 +213,8 @@ def run(
     echo: Callable[[str], None] = print,
 ) -> RunSummary:
     """One complete cycle; the caller turns the summary into output and an exit code."""
-    from itx_scraper import health, outbox
+    from itx_scraper.alerts import outbox
+    from itx_scraper.ops import health
 
     checkpoint("run.start")
     store = open_store(config)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from itx_scraper.events import EPSILON, Event, best_values, monthly
-from itx_scraper.messages import fytd_label, money
-from itx_scraper.periods import Month, fiscal_year_start, parse_range
+from itx_scraper.alerts.events import EPSILON, Event, best_values, monthly
+from itx_scraper.alerts.messages import fytd_label, money
+from itx_scraper.core.periods import Month, fiscal_year_start, parse_range
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from itx_scraper.events import Event
-from itx_scraper.periods import Month
+from itx_scraper.alerts.events import Event
+from itx_scraper.core.periods import Month
 
 # A lag outside this range is a backfill or a replay of old files, not a publication.
 PLAUSIBLE_LAG_DAYS = (0, 92)

@@ -1,0 +1,1 @@
+"""Deciding and telling: event rules, reconciliation, message templates, the outbox and Apprise delivery."""

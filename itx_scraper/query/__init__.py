@@ -1,0 +1,1 @@
+"""Getting data out: stable exports, charts and terminal tables."""
