@@ -16,27 +16,31 @@ import click
 
 from itx_scraper import __version__
 from itx_scraper.core import clock, config, exitcodes
-from itx_scraper.core.errors import ConfigError, ItxError
-from itx_scraper.ops.runner import LockedError
+from itx_scraper.core.errors import ConfigError, ItxError, LockedError
+from itx_scraper.query.export import FORMATS
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("itx_scraper")
+# Scrapy's own messages about a failed download repeat, with a traceback, the one line per
+# source that `run` prints; they go to -v.
+SCRAPY_REPEATS = ("Error downloading", "Gave up retrying", "Error while obtaining start requests")
 
 
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Log to stderr once; ``--quiet`` silences it, ``-v`` adds detail."""
-    level = (
-        logging.CRITICAL + 1
-        if quiet
-        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    )
+    if quiet:
+        level = logging.CRITICAL + 1
+    else:
+        level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)  # on the handler: Scrapy resets logger levels when it starts
     handler.addFilter(_quiet_apprise)
+    if not verbose:
+        handler.addFilter(_no_scrapy_tracebacks)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -47,8 +51,18 @@ def _quiet_apprise(record: logging.LogRecord) -> bool:
     return not (record.name.startswith("apprise") and record.levelno < logging.WARNING)
 
 
+def _no_scrapy_tracebacks(record: logging.LogRecord) -> bool:
+    """At the default level, Scrapy and Twisted say a thing in one line, or not at all."""
+    if not record.name.startswith(("scrapy", "twisted", "py.warnings")):
+        return True
+    if str(record.msg).startswith(SCRAPY_REPEATS):
+        return False
+    record.exc_info = record.exc_text = record.stack_info = None
+    return True
+
+
 def common_options(func: F) -> F:
-    """``--config`` and ``--db``, shared by every command that touches the database."""
+    """``--config``, ``--db`` and ``-v``, shared by every command that touches the database."""
 
     @click.option(
         "--config",
@@ -73,35 +87,39 @@ def common_options(func: F) -> F:
 def load_config(
     config_path: str | None, db_path: str | None, sources: tuple[str, ...] = ()
 ) -> config.Config:
+    """The config, its templates checked; its warnings reach stderr even under --quiet."""
+    from itx_scraper.alerts.messages import check_overrides
+
+    cfg = config.load(config_path, db_path, sources)
     try:
-        return config.load(config_path, db_path, sources)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+        check_overrides(cfg.templates)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    for warning in cfg.warnings:
+        click.echo(f"itx-scraper: warning: {warning}", err=True)
+    return cfg
 
 
 @contextmanager
-def database(cfg: config.Config) -> Iterator[Store]:
-    """The configured database for one command; a clear message and exit 1 if it can't open."""
-    from itx_scraper.ops import runner
+def reader(cfg: config.Config) -> Iterator[Store]:
+    """The configured database, read-only: a command that only reads never creates one."""
+    from itx_scraper.ops.runner import open_reader
 
-    try:
-        store = runner.open_store(cfg)
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
+    store = open_reader(cfg)
     try:
         yield store
     finally:
         store.close()
 
 
-def check_destinations(cfg: config.Config) -> None:
-    """An unreadable notification URL or Apprise file is a configuration error (exit 2)."""
+def check_destinations(cfg: config.Config) -> list[Any]:
+    """Every configured destination; one that Apprise cannot read is a configuration error."""
     from itx_scraper.alerts import notify
 
     try:
-        notify.destinations(cfg)
+        return notify.destinations(cfg)
     except notify.DestinationError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise ConfigError(str(exc)) from exc
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -109,12 +127,27 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+class Group(click.Group):
+    """Every error the package raises on purpose ends as one line and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}", exitcodes.USAGE)
+        except LockedError as exc:
+            fail(f"{exc}; not starting a second run", exitcodes.LOCKED)
+        except ItxError as exc:
+            fail(str(exc), exitcodes.FAILED)
+
+
 @click.group(
+    cls=Group,
     context_settings={
         "terminal_width": 100,
         "max_content_width": 100,
         "help_option_names": ["-h", "--help"],
-    }
+    },
 )
 @click.version_option(__version__, prog_name="itx-scraper")
 def cli() -> None:
@@ -149,27 +182,22 @@ def run(
     2 usage or configuration error; 75 another run holds the lock.
     """
     from itx_scraper.ops import runner
+    from itx_scraper.query import report
 
     setup_logging(verbose, quiet)
     cfg = load_config(config_path, db_path, sources)
     check_destinations(cfg)
     printed: list[str] = []  # with --json, alerts printed for want of a destination go in it
     echo: Callable[[str], None] = printed.append if as_json else click.echo
-    try:
-        summary = runner.run(cfg, dry_run=dry_run, verbose=verbose > 1, echo=echo)
-    except LockedError as exc:
-        fail(f"{exc}; not starting a second run", exitcodes.LOCKED)
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
-    for fetch in summary.fetches:
-        if fetch["status"] == "error":
-            click.echo(
-                f"error: {fetch['source']}: {fetch['error_class']}: {fetch['error']} "
-                f"({fetch['url']})",
-                err=True,
-            )
+    summary = runner.run(cfg, dry_run=dry_run, verbose=verbose > 1, echo=echo)
+    if not quiet:
+        for note in summary.notes:
+            click.echo(f"itx-scraper: {note}", err=True)
+    for line in report.fetch_lines(summary.fetches, summary.source_errors):
+        if line.startswith("error: "):
+            click.echo(line, err=True)
         elif not as_json and not quiet:
-            click.echo(f"{fetch['source']}: {describe_fetch(fetch)}")
+            click.echo(line)
     if summary.deliveries.get("failed"):
         click.echo(
             f"error: {summary.deliveries['failed']} alert delivery attempt(s) failed; "
@@ -179,12 +207,6 @@ def run(
     if as_json:
         click.echo(json.dumps({**summary.as_dict(), "printed": printed}, sort_keys=True))
     sys.exit(summary.exit_code)
-
-
-def describe_fetch(fetch: dict[str, Any]) -> str:
-    if fetch["status"] == "not_modified":
-        return "not modified"
-    return f"new release {fetch['release_id']} ({fetch['bytes']:,} bytes)"
 
 
 @cli.command()
@@ -211,7 +233,8 @@ def show(
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    with database(cfg) as store:
+    with reader(cfg) as store:
+        report.require_series(store, series)
         rows = store.monthly_as_of(as_of.date(), series) if as_of else store.best_monthly(series)
     if as_of is not None:
         if not rows:
@@ -231,23 +254,11 @@ def import_history_command(
 
     Imported months rank below SBP's own files and raise no alerts.
     """
-    from itx_scraper import ingest
     from itx_scraper.ops import runner
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    try:
-        store = runner.open_store(cfg)
-        try:
-            with runner.run_lock(cfg.db):
-                runner.prepare(store, cfg)
-                added = ingest.import_history(store, file)
-        finally:
-            store.close()
-    except LockedError as exc:
-        fail(str(exc), exitcodes.LOCKED)
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
+    added = runner.import_history(cfg, file)
     click.echo(
         f"imported {added} observations from {file}"
         if added
@@ -264,7 +275,7 @@ def alerts(config_path: str | None, db_path: str | None, verbose: int, limit: in
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    with database(cfg) as store:
+    with reader(cfg) as store:
         click.echo(report.alerts_table(store, limit))
 
 
@@ -279,10 +290,7 @@ def notify_test(
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    try:
-        targets = notify.destinations(cfg)
-    except notify.DestinationError as exc:
-        raise click.UsageError(str(exc)) from exc
+    targets = check_destinations(cfg)
     if tag:
         targets = notify.for_route(targets, tag)
     if not targets:
@@ -346,18 +354,10 @@ def search(
 
     Each match shows its release, publication date, source, version and a snippet.
     """
-    from itx_scraper.ops import runner
-
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    try:
-        store = runner.open_store(cfg)
-        try:
-            hits = store.search(query, limit=limit, raw=raw)
-        finally:
-            store.close()
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
+    with reader(cfg) as store:
+        hits = store.search(query, limit=limit, raw=raw)
     for hit in hits:
         if as_json:
             click.echo(json.dumps(hit, ensure_ascii=False, sort_keys=True))
@@ -376,7 +376,7 @@ def search(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json"]),
+    type=click.Choice(FORMATS),
     default="csv",
     show_default=True,
     help="Output format.",
@@ -397,8 +397,9 @@ def search(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="Write to FILE instead of standard output.",
+    help="Write to FILE instead of standard output (through a temporary file and a rename).",
 )
+@click.option("--force", is_flag=True, help="Replace FILE if it exists (a regular file only).")
 def export_command(
     config_path: str | None,
     db_path: str | None,
@@ -407,6 +408,7 @@ def export_command(
     series: tuple[str, ...],
     vintages: bool,
     output: Path | None,
+    force: bool,
 ) -> None:
     """Export figures as CSV or JSON, sorted for readable diffs (git scraping).
 
@@ -418,18 +420,13 @@ def export_command(
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    with database(cfg) as store:
+    with reader(cfg) as store:
         columns, records = export.rows(store, series=series, vintages=vintages)
     text = export.render(columns, records, fmt)
     if output is None:
         click.echo(text, nl=False)
         return
-    partial = output.with_name(output.name + ".partial")
-    try:  # write then rename, so a reader never sees half a file
-        partial.write_bytes(text.encode("utf-8"))
-        partial.replace(output)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}", exitcodes.FAILED)
+    export.write_file(output, text, database=cfg.db, force=force)
     click.echo(f"wrote {len(records)} rows to {output}", err=True)
 
 
@@ -463,21 +460,13 @@ def chart_command(
 
     Needs matplotlib (pip install 'itx-scraper[chart]').
     """
-    from itx_scraper.ops import runner
-    from itx_scraper.query import chart
+    from itx_scraper.query import chart, report
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    try:
-        store = runner.open_store(cfg)
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
-    try:
+    with reader(cfg) as store:
+        report.require_series(store, series)
         info = chart.render(store, output, series=series, months=months)
-    except chart.ChartError as exc:
-        fail(str(exc), exitcodes.FAILED)
-    finally:
-        store.close()
     click.echo(info.describe())
 
 
@@ -510,8 +499,6 @@ def demo_command(notify_url: str | None, workdir: Path | None, verbose: int) -> 
         code = demo.run(workdir=workdir, notify_url=notify_url, echo=click.echo)
     except demo.DemoUsageError as exc:
         raise click.UsageError(str(exc)) from exc
-    except ItxError as exc:
-        fail(str(exc), exitcodes.FAILED)
     sys.exit(code)
 
 
@@ -617,9 +604,7 @@ def status(config_path: str | None, db_path: str | None, verbose: int, as_json: 
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
-    if not cfg.db.exists():
-        fail(f"no database at {cfg.db}; run `itx-scraper run` first", exitcodes.FAILED)
-    with database(cfg) as store:
+    with reader(cfg) as store:
         report = status_module.collect(store, cfg, clock.now())
     click.echo(
         json.dumps(report.as_dict(), sort_keys=True) if as_json else status_module.render(report)
@@ -628,5 +613,5 @@ def status(config_path: str | None, db_path: str | None, verbose: int, as_json: 
 
 
 def main() -> None:
-    """Console-script entry point; a configuration error exits 2 (click's usage code)."""
+    """Console-script entry point."""
     cli(prog_name="itx-scraper")

@@ -7,25 +7,31 @@ import hashlib
 import io
 import logging
 import math
-import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from itx_scraper.core import clock
 from itx_scraper.core.errors import ItxError
 from itx_scraper.core.faults import checkpoint
-from itx_scraper.core.periods import Month, format_range, parse_range
-from itx_scraper.items import Document
-from itx_scraper.store import NewRelease, Store
+from itx_scraper.core.periods import Month, parse_range
+from itx_scraper.items import Document, Observation
+from itx_scraper.parsers.common import ICT_MONTHLY_BOUNDS
+from itx_scraper.store import NewRelease, Store, StoreError
+
+if TYPE_CHECKING:
+    from itx_scraper.alerts.rules import AlertStep
 
 logger = logging.getLogger(__name__)
 
 BASELINE_URL = "package:itx_scraper/data/ict_monthly.csv"
-# Called inside the transaction that stored a release, so that alerts commit with their cause.
-EventsHook = Callable[[Store, int], int]
+# A document may carry the month after the clock's (a release dated ahead), never later ones.
+FUTURE_SLACK_MONTHS = 1
+MAX_LISTED_ERRORS = 10  # bad rows named in one import-history error
+EARLIEST_YEAR = 1947  # no Pakistani statistic is older
+ANY_SERIES_MONTHLY_MAX = 1e6  # US$ million a month: a sanity cap for series other than ICT
 
 
 @dataclass(frozen=True)
@@ -40,14 +46,18 @@ class IngestResult:
 
 
 def ingest_document(
-    store: Store, doc: Document, *, run_id: int | None = None, events: EventsHook | None = None
+    store: Store, doc: Document, *, run_id: int | None = None, alerts: AlertStep | None = None
 ) -> IngestResult:
-    """Store one fetch attempt: the fetch row, and the release and its figures when new."""
+    """Store one fetch attempt: the fetch row, and the release and its figures when new.
+
+    ``alerts`` records what the new release raises, inside the same transaction.
+    """
+    refuse_future(doc, clock.now())
     fetch = {
         "run_id": run_id,
         "source": doc.source,
         "url": doc.url,
-        "started_at": clock.iso(),
+        "started_at": doc.started_at or clock.iso(),
         "finished_at": clock.iso(),
         "http_status": doc.http_status,
         "bytes": len(doc.body),
@@ -84,24 +94,39 @@ def ingest_document(
         else:
             release_id = store.add_release(_release(doc, "ok"))
         checkpoint("ingest.release")
-        count = store.add_observations(release_id, doc.observations)
+        count = store.add_observations(release_id, [o.as_row() for o in doc.observations])
         checkpoint("ingest.observations")
         store.add_fetch(**fetch, status="ok", release_id=release_id)
-        alerts = events(store, release_id) if events else 0
+        raised = alerts(store, release_id) if alerts else 0
         checkpoint("ingest.events")  # the last moment before COMMIT
     checkpoint("ingest.committed")
-    return IngestResult("ok", release_id, count, alerts)
+    return IngestResult("ok", release_id, count, raised)
+
+
+def refuse_future(doc: Document, now: datetime) -> None:
+    """A figure for a month that has not happened is a misread: fail the whole document."""
+    limit = Month(now.year, now.month).shift(FUTURE_SLACK_MONTHS)
+    for obs in doc.observations:
+        if obs.end > limit:
+            where = obs.cell or obs.location or obs.header or "the document"
+            doc.error_class = "parse"
+            doc.error = (
+                f"period {obs.end} is in the future (clock {now:%Y-%m}) at {where[:120]}"
+                f" ({obs.label or obs.series})"
+            )
+            doc.observations = []
+            return
 
 
 def record_storage_error(
-    store: Store, doc: Document, exc: sqlite3.Error, *, run_id: int | None = None
+    store: Store, doc: Document, exc: StoreError, *, run_id: int | None = None
 ) -> None:
     """The database refused a document (full, read-only): log the fetch as a storage error.
 
     The failed transaction was rolled back, so nothing of the document is stored; the next
     run fetches it again. If even this small row cannot be written, the log says why.
     """
-    error = f"cannot store the document in {store.path}: {exc}"
+    error = f"cannot store the document: {exc}"
     try:
         store.add_fetch(
             run_id=run_id,
@@ -116,7 +141,7 @@ def record_storage_error(
             error_class="storage",
             error=error,
         )
-    except sqlite3.Error as again:
+    except StoreError as again:
         logger.error("%s: %s; recording that failed too: %s", doc.source, error, again)
     else:
         logger.info("%s: %s (%s)", doc.source, error, doc.url)
@@ -153,9 +178,15 @@ def baseline_bytes() -> bytes:
     return resources.files("itx_scraper").joinpath("data/ict_monthly.csv").read_bytes()
 
 
-def load_baseline(store: Store) -> int:
-    """Load the bundled history as source ``baseline``; returns observations added."""
-    return _load_history(store, baseline_bytes(), source="baseline", url=BASELINE_URL)
+def load_baseline(store: Store) -> tuple[int, list[Observation]]:
+    """Load the bundled history as source ``baseline``; returns (observations added, them).
+
+    Months after the clock's are left out: a replay at an earlier date knows only the past.
+    """
+    rows, skipped = history_observations(baseline_bytes(), label=BASELINE_URL, future="skip")
+    if skipped:
+        logger.info("baseline: left out %d month(s) after the clock's month", skipped)
+    return _load_history(store, baseline_bytes(), rows, source="baseline", url=BASELINE_URL), rows
 
 
 def import_history(store: Store, path: Path) -> int:
@@ -164,11 +195,13 @@ def import_history(store: Store, path: Path) -> int:
         body = path.read_bytes()
     except OSError as exc:
         raise HistoryFileError(f"cannot read {path}: {exc.strerror}") from exc
-    return _load_history(store, body, source="import", url=str(path.resolve()))
+    rows, _ = history_observations(body, label=str(path), future="refuse")
+    return _load_history(store, body, rows, source="import", url=str(path.resolve()))
 
 
-def _load_history(store: Store, body: bytes, *, source: str, url: str) -> int:
-    rows = history_rows(body, label=url)
+def _load_history(
+    store: Store, body: bytes, rows: list[Observation], *, source: str, url: str
+) -> int:
     release = NewRelease(
         source=source,
         url=url,
@@ -176,20 +209,27 @@ def _load_history(store: Store, body: bytes, *, source: str, url: str) -> int:
         retrieved_at=clock.iso(),
         parse_status="ok",
         format="csv",
-        latest_period=max((row["period_end"] for row in rows), default=None),
+        latest_period=str(max(row.end for row in rows)) if rows else None,
     )
     with store.transaction():
         if store.find_release(source, release.sha256):
             return 0
         release_id = store.add_release(release)
         checkpoint("history.release")
-        added = store.add_observations(release_id, rows)
+        added = store.add_observations(release_id, [row.as_row() for row in rows])
         checkpoint("history.observations")
     return added
 
 
-def history_rows(body: bytes, *, label: str) -> list[dict[str, Any]]:
-    """Validate a history CSV and return observation rows; empty values mean unknown."""
+def history_observations(
+    body: bytes, *, label: str, future: str = "refuse"
+) -> tuple[list[Observation], int]:
+    """Validate a history CSV; return its observations and how many future rows were skipped.
+
+    Every bad row is named (up to ten) and nothing is imported: unreadable periods or values,
+    non-finite or implausible values, months after the clock's (``future="refuse"``; with
+    ``"skip"`` they are left out), and a period given twice. Empty values mean unknown.
+    """
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -198,35 +238,73 @@ def history_rows(body: bytes, *, label: str) -> list[dict[str, Any]]:
     missing = {"period", "usd_million"} - set(reader.fieldnames or ())
     if missing:
         raise HistoryFileError(f"{label}: missing column(s) {', '.join(sorted(missing))}")
-    rows = []
-    for line, record in enumerate(reader, start=2):
+    now = clock.now()
+    latest = Month(now.year, now.month).shift(FUTURE_SLACK_MONTHS)
+    rows: list[Observation] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    skipped = 0
+    try:
+        records = list(enumerate(reader, start=2))
+    except csv.Error as exc:
+        raise HistoryFileError(f"{label}: not a readable CSV file: {exc}") from exc
+    for line, record in records:
         value_text = (record.get("usd_million") or "").strip()
         if not value_text:
             continue
         try:
-            start, end = parse_range((record.get("period") or "").strip())
-            value = float(value_text.replace(",", ""))
+            obs = _history_observation(record, value_text)
         except ValueError as exc:
-            raise HistoryFileError(f"{label}, line {line}: {exc}") from exc
-        if not math.isfinite(value) or value < 0 or start > end:
-            raise HistoryFileError(f"{label}, line {line}: implausible row {record!r}")
-        rows.append(_history_row(record, start, end, value))
+            problems.append(f"line {line}: {exc}")
+            continue
+        if obs.end > latest:
+            if future == "skip":
+                skipped += 1
+                continue
+            problems.append(
+                f"line {line}: period {obs.period} is in the future (clock {now:%Y-%m})"
+            )
+            continue
+        key = (obs.series, obs.period)
+        if key in seen:
+            problems.append(f"line {line}: period {obs.period} also on line {seen[key]}")
+            continue
+        seen[key] = line
+        rows.append(obs)
+    if problems:
+        shown = "; ".join(problems[:MAX_LISTED_ERRORS])
+        more = f" (and {len(problems) - MAX_LISTED_ERRORS} more)" if len(problems) > 10 else ""
+        raise HistoryFileError(
+            f"{label}: {len(problems)} bad row(s), nothing imported: {shown}{more}"
+        )
     if not rows:
         raise HistoryFileError(f"{label}: no rows with a value")
-    return rows
+    return rows, skipped
 
 
-def _history_row(record: dict[str, str], start: Month, end: Month, value: float) -> dict[str, Any]:
+def _history_observation(record: dict[str, str], value_text: str) -> Observation:
+    """One row; ValueError names what is wrong with it."""
+    start, end = parse_range((record.get("period") or "").strip())
+    if start > end:
+        raise ValueError(f"period {start}/{end} ends before it starts")
+    if start.year < EARLIEST_YEAR:
+        raise ValueError(f"period {start} is before {EARLIEST_YEAR}")
+    value = float(value_text.replace(",", ""))
+    series = (record.get("series") or "").strip() or "9"
+    months = end.index - start.index + 1
+    low, high = ICT_MONTHLY_BOUNDS if series == "9" else (0.0, ANY_SERIES_MONTHLY_MAX)
+    if not (math.isfinite(value) and low <= value <= high * months):
+        raise ValueError(
+            f"value {value_text!r} is outside {low:,.0f}-{high * months:,.0f} US$ million"
+            f" for {months} month(s) of series {series}"
+        )
     note = " ".join(filter(None, (record.get("kind"), record.get("note")))).strip() or None
-    return {
-        "series": (record.get("series") or "").strip() or "9",
-        "flow": "credit",
-        "period": format_range(start, end),
-        "period_start": str(start),
-        "period_end": str(end),
-        "months": end.index - start.index + 1,
-        "usd_million": value,
-        "status": None,
-        "source_url": (record.get("source_url") or "").strip() or None,
-        "note": note,
-    }
+    return Observation(
+        series=series,
+        flow="credit",
+        start=start,
+        end=end,
+        value=value,
+        source_url=(record.get("source_url") or "").strip() or None,
+        note=note,
+    )

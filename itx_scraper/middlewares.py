@@ -7,21 +7,23 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Self
 
+from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.task import deferLater
 
 from itx_scraper.core import clock
+from itx_scraper.core.config import database_path
 from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.urls import Origin, refusal
+from itx_scraper.store import Store
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from itx_scraper.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -33,17 +35,12 @@ async def sleep(seconds: float) -> None:
     await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
-def open_store(crawler: Crawler) -> Store:
-    """The run's database, from the ``ITX_DB`` setting or the config (``scrapy crawl``)."""
-    from itx_scraper.core import config
-    from itx_scraper.store import Store
-
-    path = crawler.settings.get("ITX_DB") or config.load(crawler.settings.get("ITX_CONFIG")).db
-    return Store.open(path, create_parent=True)
-
-
 class ConditionalGetMiddleware:
-    """Send back the ETag and Last-Modified of the last parsed release from the same URL."""
+    """Send back the ETag and Last-Modified of the last parsed release from the same URL.
+
+    Reads the run's database read-only, opened on the first request that needs it and
+    closed when the spider closes.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -51,7 +48,14 @@ class ConditionalGetMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        return middleware
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def process_request(self, request: Request) -> None:
         checkpoint("fetch.request")
@@ -59,12 +63,17 @@ class ConditionalGetMiddleware:
         if not source or request.meta.get("itx_unconditional"):
             return
         if self._store is None:
-            self._store = open_store(self.crawler)
+            path = database_path(self.crawler.settings)
+            if not path.exists():
+                return  # nothing stored yet: an unconditional first fetch
+            self._store = Store.open(path, readonly=True)
         etag, last_modified = self._store.validators(source, request.url)
         if etag:
             request.headers.setdefault("If-None-Match", etag)
         if last_modified:
             request.headers.setdefault("If-Modified-Since", last_modified)
+        if etag or last_modified:
+            request.meta["itx_conditional"] = True
 
 
 def retry_after_seconds(value: str | None, cap: float) -> float | None:
@@ -123,21 +132,16 @@ class RetryAfterMiddleware:
 
 
 class OffsiteRequestError(IgnoreRequest):
-    """A request (usually a redirect) to a host that no configured URL names."""
-
-
-def host_allowed(host: str, allowed: list[str]) -> bool:
-    """A configured host or one of its subdomains (Scrapy's offsite rule)."""
-    host = host.lower().rstrip(".")
-    return any(host == d.lower() or host.endswith("." + d.lower()) for d in allowed)
+    """A request (usually a redirect) to a scheme, host or port that no configured URL names."""
 
 
 class ConfiguredHostsMiddleware:
-    """Refuse every request to a host outside the spider's ``allowed_domains``.
+    """Refuse every request whose URL the spider's configured origins do not admit.
 
-    Scrapy's own OffsiteMiddleware lets ``dont_filter`` requests through, and document
-    requests (and the redirects they follow) carry it; this one does not. Raising
-    IgnoreRequest sends the request to the spider's errback, so the fetch log says why.
+    One rule (core/urls.py) for configured URLs, links and redirects: http(s) only, to a
+    configured host and port. Scrapy's own OffsiteMiddleware lets ``dont_filter`` requests
+    through, and document requests (and the redirects they follow) carry it; this one does
+    not. The refusal reaches the spider's errback, marked ``offsite`` for the fetch log.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -148,14 +152,20 @@ class ConfiguredHostsMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        allowed = list(getattr(self.crawler.spider, "allowed_domains", None) or [])
-        host = urlparse_cached(request).hostname or ""
-        if allowed and not host_allowed(host, allowed):
-            came_from = (request.meta.get("redirect_urls") or [None])[0]
-            how = f"redirect from {came_from} to" if came_from else "request to"
-            raise OffsiteRequestError(
-                f"refused {how} {request.url}: {host!r} is not a configured host"
-            )
+        check_offsite(request, getattr(self.crawler.spider, "allowed_origins", None))
+
+
+def check_offsite(request: Request, allowed: frozenset[Origin] | None) -> None:
+    """Raise OffsiteRequestError, marking the request ``offsite``, when ``allowed`` refuses it."""
+    if allowed is None:
+        return
+    reason = refusal(request.url, allowed)
+    if reason is None:
+        return
+    came_from = (request.meta.get("redirect_urls") or [None])[0]
+    how = f"redirect from {came_from} to" if came_from else "request to"
+    request.meta["itx_error_class"] = "offsite"
+    raise OffsiteRequestError(f"refused {how} {request.url[:200]}: {reason}")
 
 
 class FetchTimingMiddleware:
@@ -172,6 +182,7 @@ class FetchTimingMiddleware:
 
     def process_request(self, request: Request) -> None:
         request.meta.setdefault("itx_started", time.monotonic())
+        request.meta.setdefault("itx_started_at", clock.iso())
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._stamp(request)

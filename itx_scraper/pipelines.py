@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import TYPE_CHECKING, Self
 
+from itx_scraper.core import config as config_module
 from itx_scraper.core.faults import checkpoint
 from itx_scraper.ingest import ingest_document, record_storage_error
-from itx_scraper.middlewares import open_store
+from itx_scraper.store import Store, StoreError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from itx_scraper.ingest import EventsHook
+    from itx_scraper.alerts.rules import AlertStep
     from itx_scraper.items import Document
-    from itx_scraper.store import Store
 
 logger = logging.getLogger(__name__)
+# Stats that `scrapy crawl` reads to exit non-zero, as `itx-scraper run` does.
+FETCHES_STAT = "itx/fetches"
+FAILED_STAT = "itx/failed_fetches"
 
 
 class StorePipeline:
@@ -26,21 +28,21 @@ class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.store: Store | None = None
-        self.events: EventsHook | None = None
+        self.alerts: AlertStep | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        from itx_scraper.alerts.outbox import events_hook
-        from itx_scraper.core import config as config_module
+        from itx_scraper.alerts.rules import alert_step
 
         settings = self.crawler.settings
-        self.store = open_store(self.crawler)
         config = config_module.load(settings.get("ITX_CONFIG"), settings.get("ITX_DB"))
+        self.store = Store.open(config.db, create_parent=True)
+        self.store.migrate()  # a no-op under `itx-scraper run`, which migrated already
         silent = settings.getbool("ITX_SILENT", self.store.observation_count() == 0)
-        self.events = events_hook(config, silent=silent)
+        self.alerts = alert_step(config, silent=silent)
         checkpoint("pipeline.open")
 
     def close_spider(self) -> None:
@@ -50,14 +52,19 @@ class StorePipeline:
     def process_item(self, item: Document) -> Document:
         assert self.store is not None
         run_id = self.crawler.settings.getint("ITX_RUN_ID") or None
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value(FETCHES_STAT)
         checkpoint("pipeline.before_ingest")
         try:
-            result = ingest_document(self.store, item, run_id=run_id, events=self.events)
-        except sqlite3.Error as exc:  # a full or read-only database: say so, not 'crawl'
+            result = ingest_document(self.store, item, run_id=run_id, alerts=self.alerts)
+        except StoreError as exc:  # a full or read-only database: say so, not 'crawl'
+            stats.inc_value(FAILED_STAT)
             record_storage_error(self.store, item, exc, run_id=run_id)
             return item
         checkpoint("pipeline.after_ingest")
         if result.status == "error":  # the CLI prints the one error line; keep the log quiet
+            stats.inc_value(FAILED_STAT)
             logger.info("%s: %s (%s)", item.source, result.error, item.url)
         else:
             logger.info(

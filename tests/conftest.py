@@ -13,12 +13,24 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from itx_scraper.store import Store
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SBP = REPO.parent / "shared" / "data" / "sbp"
+
+
+def migrated_store(path: Path) -> Store:
+    """A writable store with the current schema, as `run` leaves it."""
+    from itx_scraper.store import Store
+
+    store = Store.open(path, create_parent=True)
+    store.migrate()
+    return store
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conftest import migrated_store
+
 from itx_scraper.core.periods import format_range, parse_range
-from itx_scraper.store import NewRelease, Store
+from itx_scraper.store import NewRelease
 
 RELEASES: list[tuple[str, str, list[tuple[str, str, str, float, str | None]]]] = [
     ("import", "2024-01-03T09:00:00+00:00", [("9", "credit", "2023-06", 90.0, None)]),
@@ -84,7 +86,7 @@ def observation(
 
 def build(path: Path) -> Path:
     """Write the history above into a fresh database at ``path``."""
-    store = Store.open(path)
+    store = migrated_store(path)
     try:
         for number, (source, retrieved_at, rows) in enumerate(RELEASES, start=1):
             with store.transaction():

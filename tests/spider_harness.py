@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from scrapy import Request
 from scrapy.http import Headers
@@ -17,7 +16,7 @@ from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 
 from itx_scraper.items import Document
-from itx_scraper.middlewares import OffsiteRequestError, host_allowed
+from itx_scraper.middlewares import OffsiteRequestError, check_offsite
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HTML = "text/html; charset=utf-8"
@@ -68,9 +67,10 @@ def crawl(spider: Any, pages: Mapping[str, Page], *, limit: int = 200) -> list[D
         seen += 1
         assert seen <= limit, "the spider keeps requesting pages"
         request = queue.popleft()
-        host = urlparse(request.url).hostname or ""
-        if spider.allowed_domains and not host_allowed(host, list(spider.allowed_domains)):
-            failure = Failure(OffsiteRequestError(f"refused request to {request.url}"))
+        try:  # the middleware's own check, as the downloader would run it
+            check_offsite(request, spider.allowed_origins)
+        except OffsiteRequestError as refused:
+            failure = Failure(refused)
             failure.request = request  # type: ignore[attr-defined]
             outputs = _outputs(request.errback(failure))
         else:

@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 
 import pytest
-from conftest import Cli, Loopback, write_config
+from conftest import Cli, Loopback, migrated_store, write_config
 from png_check import check_png
 from query_fixture import build
 from sbp_workbook import build_dt, published_ict
@@ -14,7 +14,6 @@ from sbp_workbook import build_dt, published_ict
 from itx_scraper.core.periods import Month
 from itx_scraper.ingest import load_baseline
 from itx_scraper.query.chart import plan
-from itx_scraper.store import Store
 
 PATH = "/ecodata/dt.xls"
 
@@ -34,21 +33,27 @@ def test_chart_writes_a_real_png(tmp_path: Path, cli: Cli) -> None:
     assert result.returncode == 0, result.stderr
     # 24 months up to Oct-23; Aug-22, Sep-23 and Oct-23 beat every earlier month.
     assert result.stdout.strip() == (
-        "wrote ict.png (2021-11 to 2023-10, 24 months; record months: 2022-08, 2023-09, 2023-10)"
+        "wrote ict.png (2021-11 to 2023-10, 24 months; record months: 2022-08, 2023-09, 2023-10;"
+        " sources: SBP EBOPS workbook (2022-09 … 2023-10); bundled history (2022-07 … 2023-07);"
+        " imported history (2023-06))"
     )
     check_png((tmp_path / "ict.png").read_bytes())
 
     short = cli("chart", "--months", "12")
     assert short.returncode == 0, short.stderr
-    assert "record months: 2023-09, 2023-10)" in short.stdout  # Aug-22 falls outside
+    assert "record months: 2023-09, 2023-10;" in short.stdout  # Aug-22 falls outside
     check_png((tmp_path / "itx-chart.png").read_bytes())
 
 
 def test_chart_errors_are_clear(tmp_path: Path, cli: Cli, blocked_matplotlib: dict) -> None:
-    empty = cli("chart")
-    assert empty.returncode == 1
-    assert "no monthly figures stored yet" in empty.stderr
+    nothing = cli("chart")
+    assert nothing.returncode == 1
+    assert f"no database at {tmp_path / 'itx.db'}" in nothing.stderr
+    assert not (tmp_path / "itx.db").exists()  # a reader never creates one
     build(tmp_path / "itx.db")
+    other = cli("chart", "--series", "9.2")
+    assert other.returncode == 1
+    assert "series 9.2 has no monthly figures; stored series: 9" in other.stderr
     missing = cli("chart", env=blocked_matplotlib)
     assert missing.returncode == 1
     assert "pip install 'itx-scraper[chart]'" in missing.stderr
@@ -58,7 +63,7 @@ def test_chart_errors_are_clear(tmp_path: Path, cli: Cli, blocked_matplotlib: di
 
 
 def test_plan_marks_fiscal_years_and_the_12_month_average(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "itx.db")
+    store = migrated_store(tmp_path / "itx.db")
     try:
         load_baseline(store)
         rows = [r for r in store.best_monthly() if r["period"] <= "2024-06"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import migrated_store
 from query_fixture import build
 
 METADATA_PATH = Path(str(resources.files("itx_scraper").joinpath("datasette/metadata.yml")))
@@ -152,9 +153,7 @@ def test_as_of_matches_show_as_of(db: Path) -> None:
     """The canned query and `Store.monthly_as_of` (behind `show --as-of`) agree."""
     from datetime import date
 
-    from itx_scraper.store import Store
-
-    store = Store.open(db)
+    store = migrated_store(db)
     try:
         for day in ("2024-01-03", "2024-01-18", "2024-02-18", "2024-02-19"):
             mine = [

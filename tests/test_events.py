@@ -155,6 +155,7 @@ def test_is_record_with_no_earlier_month() -> None:
 
 def test_template_overrides_render_and_bad_ones_are_config_errors(tmp_path) -> None:
     from itx_scraper.alerts.messages import render
+    from itx_scraper.cli import load_config
     from itx_scraper.core import config
     from itx_scraper.core.errors import ConfigError
 
@@ -166,4 +167,4 @@ def test_template_overrides_render_and_bad_ones_are_config_errors(tmp_path) -> N
     bad = tmp_path / "bad.toml"
     bad.write_text('[templates.record]\ntitle = "{value:%Y}"\n')
     with pytest.raises(ConfigError, match=r"\[templates.record\]"):
-        config.load(bad)
+        load_config(str(bad), None)  # what every command loads

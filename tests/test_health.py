@@ -46,7 +46,7 @@ def attempt(day: int, failed: bool) -> Attempt:
     )
 
 
-def test_attempts_group_a_run_and_fail_it_on_any_error() -> None:
+def test_attempts_group_a_run_and_fail_it_when_its_last_fetch_failed() -> None:
     rows = [  # newest first, as the store yields them
         fetch(5, 3, "ok"),
         fetch(4, 2, "error", "4xx"),
@@ -54,7 +54,7 @@ def test_attempts_group_a_run_and_fail_it_on_any_error() -> None:
         fetch(2, None, "not_modified"),
         fetch(1, None, "error", "network"),
     ]
-    found = list(attempts(rows))
+    found = list(attempts("sbp_ebops", rows))
     assert [(a.key, a.failed, a.error_class) for a in found] == [
         ("run 3", False, None),
         ("run 2", True, "4xx"),

@@ -121,13 +121,13 @@ def test_export_json_vintages_to_a_file_is_stable(db: Path, cli: Cli, tmp_path: 
         "sheet",
         "cell",
     }
-    # Same database, same bytes: safe to commit from cron.
-    assert (
-        cli(
-            "export", "--format", "json", "--series", "9", "--vintages", "--output", str(out)
-        ).returncode
-        == 0
-    )
+    # An existing file is replaced only with --force (an export never destroys a file
+    # by accident); same database, same bytes: safe to commit from cron.
+    args = ("export", "--format", "json", "--series", "9", "--vintages", "--output", str(out))
+    refused = cli(*args)
+    assert refused.returncode == 1 and "give --force to replace it" in refused.stderr
+    assert out.read_bytes() == first
+    assert cli(*args, "--force").returncode == 0
     assert out.read_bytes() == first
     assert not list(out.parent.glob("*.partial"))
     again = cli("export", "--format", "json", "--series", "9", "--vintages")

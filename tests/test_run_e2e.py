@@ -226,15 +226,22 @@ def test_configuration_errors_exit_2(tmp_path: Path, cli: Cli) -> None:
     assert cli("run", "--source", "nope").returncode == 2
 
 
-def test_unknown_keys_only_warn(tmp_path: Path, cli: Cli, loopback: Loopback) -> None:
+def test_unknown_sections_warn_even_when_quiet(
+    tmp_path: Path, cli: Cli, loopback: Loopback
+) -> None:
     write_config(
         tmp_path / "itx.toml",
-        f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[someday]\nthing = 1\n',
+        f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[someday]\nthing = 1\n'
+        "[alerts]\nmax_atempts = 3\n",
     )
     loopback.serve(PATH, build_dt(Month(2024, 4), published_ict()))
-    result = cli("run")
+    result = cli("run", "--quiet")
     assert result.returncode == 0
-    assert "unknown key or section 'someday'" in result.stderr
+    assert result.stderr.splitlines() == [
+        "itx-scraper: warning: config: unknown section or key 'someday' ignored",
+        "itx-scraper: warning: config: unknown key 'max_atempts' in [alerts] ignored;"
+        " did you mean 'max_attempts'?",
+    ]
 
 
 def test_import_history_and_show(tmp_path: Path, cli: Cli) -> None:

@@ -9,7 +9,8 @@ from sbp_pdf_builder import build_headline_pdf
 
 from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError
 from itx_scraper.core.periods import Month
-from itx_scraper.parsers.sbp_pdf import HeadlineFigure, HeadlineRelease, parse_headline_pdf
+from itx_scraper.items import Observation
+from itx_scraper.parsers.sbp_pdf import HeadlineRelease, parse_headline_pdf
 
 JUN26 = Month(2026, 6)
 JUL26 = Month(2026, 7)
@@ -54,10 +55,10 @@ def june_pdf(**kwargs: object) -> bytes:
     )
 
 
-def by_key(release: HeadlineRelease) -> dict[tuple[str, str], HeadlineFigure]:
-    keys = [(f.series, f.period) for f in release.figures]
+def by_key(release: HeadlineRelease) -> dict[tuple[str, str], Observation]:
+    keys = [(f.series, f.period) for f in release.observations]
     assert len(keys) == len(set(keys)), "duplicate (series, period)"
-    return {(f.series, f.period): f for f in release.figures}
+    return {(f.series, f.period): f for f in release.observations}
 
 
 def values(release: HeadlineRelease) -> dict[tuple[str, str], float]:
@@ -84,8 +85,8 @@ def test_june_2026_reference_figures() -> None:
         'page 1, row "9. Telecommunications, Computer, and Information Services", column "Jun FY26"'
     )
     assert by_key(release)[("services", "2025-06")].header == "Jun FY25"
-    assert all(f.flow == "credit" and f.status is None for f in release.figures)
-    assert all(isinstance(f.value, float) for f in release.figures)
+    assert all(f.flow == "credit" and f.status is None for f in release.observations)
+    assert all(isinstance(f.value, float) for f in release.observations)
 
 
 @pytest.mark.parametrize("merged", [True, False], ids=["merged-ytd-label", "two-ytd-labels"])
@@ -143,7 +144,7 @@ def test_unknown_middle_column_is_ignored() -> None:
 
     release = parse_headline_pdf(body)
 
-    assert "Jan-Mar FY26" not in {f.header for f in release.figures}
+    assert "Jan-Mar FY26" not in {f.header for f in release.observations}
     assert values(release)[("9", "2026-04")] == 380
 
 

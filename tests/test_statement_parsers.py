@@ -18,11 +18,11 @@ from itx_scraper.parsers.statement import (
     is_relevant,
     is_relevant_urdu,
     is_urdu_only,
-    observation_rows,
     parse_date,
     parse_feed,
     parse_page,
     statement_body,
+    statement_observations,
     url_date,
 )
 from itx_scraper.spiders.moitt import SELECTORS as MOITT
@@ -253,21 +253,24 @@ def fact(
     return Fact(period[0], period[1], kind, value, None, "text", comparison, suspect)
 
 
-def test_observation_rows_keep_amounts_only_with_notes() -> None:
+def test_statement_observations_keep_amounts_only_with_notes() -> None:
     apr = (Month(2024, 4), Month(2024, 4))
     fytd = (Month(2023, 7), Month(2024, 4))
-    rows = observation_rows(
-        [
-            fact(apr, 310.0),
-            fact(apr, 310.0),  # title and body
-            fact(apr, 250.0, comparison=True),
-            fact(apr, 31.0, suspect="below the monthly range"),
-            fact(fytd, 2593.0),
-            fact(apr, None, "yoy_pct"),
-            fact(fytd, 5000.0, "target"),
-            fact(fytd, 4600.0, "other"),
-        ]
-    )
+    rows = [
+        obs.as_row()
+        for obs in statement_observations(
+            [
+                fact(apr, 310.0),
+                fact(apr, 310.0),  # title and body
+                fact(apr, 250.0, comparison=True),
+                fact(apr, 31.0, suspect="below the monthly range"),
+                fact(fytd, 2593.0),
+                fact(apr, None, "yoy_pct"),
+                fact(fytd, 5000.0, "target"),
+                fact(fytd, 4600.0, "other"),
+            ]
+        )
+    ]
     assert [(r["period"], r["usd_million"], r["months"], r["note"]) for r in rows] == [
         ("2024-04", 310.0, 1, None),
         ("2024-04", 250.0, 1, "comparison: figure quoted for comparison"),

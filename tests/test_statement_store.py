@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import logging
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import migrated_store
 
 from itx_scraper.cli import cli
 from itx_scraper.core import config
@@ -32,7 +33,7 @@ def release(
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    db = Store.open(tmp_path / "itx.db")
+    db = migrated_store(tmp_path / "itx.db")
     with db.transaction():
         db.add_release(release("sbp_ebops", None, None, None, b"workbook"))
         db.add_release(
@@ -80,7 +81,7 @@ def test_search_finds_statements_with_versions_and_snippets(store: Store) -> Non
 
 def test_search_index_follows_updates(store: Store) -> None:
     with store.transaction():
-        store.db.execute("UPDATE releases SET text = 'Textile exports fell.' WHERE id = 3")
+        store.conn.execute("UPDATE releases SET text = 'Textile exports fell.' WHERE id = 3")
     assert store.search("rice") == []
     assert [h["release_id"] for h in store.search("textile")] == [3]
 
@@ -129,7 +130,11 @@ def test_default_sources_and_press_waits_for_feeds(tmp_path: Path) -> None:
     assert "moitt" in load(tmp_path, "[sources.moitt]\nenabled = true\n").run_sources
     cfg = load(tmp_path, '[sources.press]\nfeeds = ["https://www.brecorder.com/feeds/business"]\n')
     assert "press" in cfg.run_sources
-    assert cfg.sources["press"].options == {"feeds": ["https://www.brecorder.com/feeds/business"]}
+    assert cfg.sources["press"].options == {
+        "feeds": ["https://www.brecorder.com/feeds/business"],
+        "depth": 30,
+        "follow": True,
+    }
     cfg = load(tmp_path, '[sources.press]\nfeeds = ["https://x.pk/feed"]\nenabled = false\n')
     assert "press" not in cfg.run_sources
 
@@ -138,19 +143,23 @@ def test_default_sources_and_press_waits_for_feeds(tmp_path: Path) -> None:
     ("text", "words"),
     [
         ("[sources.press]\nenabled = true\n", "sets no feeds"),
-        ("[sources.pid]\ndepth = 'ten'\n", "depth must be a int"),
-        ("[sources.pid]\ndepth = -1\n", "depth must be a int >= 0"),
-        ("[sources.press]\nfeeds = 'https://x.pk/feed'\nfollow = 1\n", "follow must be a bool"),
-        ("[sources.moitt]\npages = [1, 2]\n", "list of strings"),
+        ("[sources.pid]\ndepth = 'ten'\n", "[sources.pid] depth must be an int (got 'ten')"),
+        ("[sources.pid]\ndepth = -1\n", "[sources.pid] depth must be an int >= 1 (got -1)"),
+        ("[sources.pid]\ndepth = 1000000000000\n", "depth must be an int <= 1000"),
+        ("[sources.press]\nfeeds = 'https://x.pk/feed'\nfollow = 1\n", "feeds must be an array"),
+        ("[sources.press]\nfeeds = ['https://x.pk/feed']\nfollow = 1\n", "follow must be a bool"),
+        ("[sources.moitt]\npages = [1, 2]\n", "pages[0] must be a str (got 1)"),
     ],
 )
 def test_bad_source_options_are_config_errors(tmp_path: Path, text: str, words: str) -> None:
-    with pytest.raises(ConfigError, match=words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
         load(tmp_path, text)
 
 
-def test_unknown_source_option_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        cfg = load(tmp_path, "[sources.pid]\ndepht = 5\n")
-    assert "unknown key 'depht' in [sources.pid]" in caplog.text
-    assert cfg.sources["pid"].options == {"depht": 5}
+def test_unknown_source_option_is_an_error_with_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load(tmp_path, "[sources.pid]\ndepht = 5\n")
+    assert str(raised.value) == (
+        "[sources.pid] has no key 'depht'; did you mean 'depth'? (it reads: url, enabled,"
+        " start_id, depth)"
+    )

@@ -180,7 +180,8 @@ def test_headline_pdf_fallback_end_to_end(tmp_path: Path, loopback: Loopback, cl
     result = cli("run")
     # Both attempts are logged and the failed one is printed, but the fallback worked: exit 0.
     assert result.returncode == 0, result.stderr
-    assert "error: sbp_headline: parse: got an HTML page" in result.stderr
+    assert "warning: sbp_headline: parse: got an HTML page" in result.stderr
+    assert "another URL of sbp_headline worked" in result.stderr
     assert rows(tmp_path / "itx.db", "SELECT url, status FROM fetches ORDER BY id") == [
         (base + PDF_PATH, "error"),
         (base + "/ecodata/ExportsImports-Goods.pdf", "ok"),

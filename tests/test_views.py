@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import migrated_store
 from query_fixture import build
 
 from itx_scraper.alerts.events import is_record
@@ -17,7 +18,7 @@ from itx_scraper.store import Store
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(build(tmp_path / "itx.db"))
+    opened = migrated_store(build(tmp_path / "itx.db"))
     yield opened
     opened.close()
 
@@ -161,7 +162,7 @@ def test_monthly_as_of(store: Store, day: date, expected: dict[str, float]) -> N
 
 
 def test_views_on_the_bundled_history(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "itx.db")
+    store = migrated_store(tmp_path / "itx.db")
     try:
         load_baseline(store)
         fytd = {(r["fiscal_year"], r["months"]): r for r in store.fytd()}

@@ -24,6 +24,8 @@ ROUTES = {
     "overdue": "ops",
 }
 EPSILON = 1e-9
+# Earlier alerts the rules read back: records standing or revoked, projections announced.
+STANDING_KINDS = ("record", "record_revoked", "projection")
 
 
 class ObsLike(Protocol):

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import apprise
-
 if TYPE_CHECKING:
     from itx_scraper.core.config import Config
 
@@ -55,12 +53,16 @@ class DestinationError(Exception):
 def destinations(config: Config) -> list[Destination]:
     """Untagged URLs from ``[notify] urls`` and ``ITX_NOTIFY``, plus the Apprise YAML file."""
     found: list[Destination] = []
+    config_file = config.section("notify")["config"]
+    if not config.notify_urls and not config_file:
+        return found
+    import apprise  # only when there is a destination: importing it costs a third of a second
+
     for url in config.notify_urls:
         service = apprise.Apprise.instantiate(url)
         if not service:
             raise DestinationError(f"not a valid Apprise URL: {mask_url(url)}")
         found.append(Destination(service, frozenset()))
-    config_file = config.section("notify")["config"]
     if config_file:
         loaded = apprise.AppriseConfig()
         if not loaded.add(str(Path(config_file))):
@@ -84,9 +86,9 @@ def mask_custom_fields(url: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """A URL's scheme and host only, for messages about URLs Apprise could not parse."""
-    match = re.match(r"^([a-z0-9+.-]+://)([^/:@?]*@)?([^/:?]*)", url, re.IGNORECASE)
-    return f"{match.group(1)}{match.group(3)}/…" if match else "<unparsable URL>"
+    """Only the scheme of a URL Apprise could not parse: any other part may be a token."""
+    match = re.match(r"^\s*([a-z][a-z0-9+.-]{0,30})://", url, re.IGNORECASE)
+    return f"{match.group(1).lower()}://****" if match else "<unparsable URL>"
 
 
 def scrub(text: str, destination: Destination) -> str:
@@ -113,6 +115,8 @@ def send(
     attachments: Sequence[str] = (),
 ) -> SendResult:
     """Send one message to one destination; success only when Apprise says so."""
+    import apprise
+
     notifier = apprise.Apprise()
     notifier.add(destination.service)
     if destination.plain_text:

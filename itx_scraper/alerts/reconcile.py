@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 
-from itx_scraper.alerts.events import EPSILON, Event, best_values, monthly
+from itx_scraper.alerts.events import EPSILON, Event
 from itx_scraper.alerts.messages import fytd_label, money
 from itx_scraper.core.periods import Month, fiscal_year_start, parse_range
-
-if TYPE_CHECKING:
-    from itx_scraper.store import Store
+from itx_scraper.core.sources import SOURCES, label
 
 # Words with which a statement claims an all-time monthly high.
 RECORD_CLAIM = re.compile(
@@ -24,13 +21,7 @@ RECORD_CLAIM = re.compile(
 )
 # 'Record' about a growth rate is no claim about the month's level.
 NOT_A_LEVEL = re.compile(r"\brecord[\s-]+(?:increase|growth|rise|jump|surge)\b", re.IGNORECASE)
-REPORTERS = {
-    "moitt": "MoITT",
-    "pid": "PID",
-    "pseb": "PSEB",
-    "sbp_headline": "SBP headline PDF",
-    "sbp_ebops": "SBP EBOPS workbook",
-}
+KINDS = ("reported", "mismatch")  # the alerts these rules raise (and read back to dedupe)
 
 
 @dataclass(frozen=True)
@@ -117,11 +108,10 @@ class Official:
 
 
 def reporter(source: str, url: str) -> str:
-    """Who made the statement: 'MoITT', 'PID', or the outlet's host for the press."""
-    if source in REPORTERS:
-        return REPORTERS[source]
-    host = (urlparse(url).hostname or source).removeprefix("www.")
-    return host
+    """Who made the statement: 'MoITT', 'PID', or, for the press, the outlet's host."""
+    if source == "press" or source not in SOURCES:
+        return (urlparse(url).hostname or source).removeprefix("www.")
+    return SOURCES[source].label
 
 
 def period_label(period: str) -> str:
@@ -260,7 +250,7 @@ def mismatch(
         "source": claim.source,
         "statement_url": claim.url,
         "doc_title": claim.title or "",
-        "official_source": REPORTERS.get(official.source, official.source),
+        "official_source": label(official.source),
         "url": official.url,
     }
     return Event("mismatch", series, str(end), facts, discriminator=f"{period}:{claim.value:g}")
@@ -344,63 +334,3 @@ def _clusters(claims: Iterable[Claim], tolerance: Tolerance) -> list[list[Claim]
         else:
             groups.append([claim])
     return groups
-
-
-# -- glue for the events hook (reads through the store, then applies the rules) ---------------
-
-
-def check(
-    store: Store,
-    series: str,
-    release_id: int,
-    source: str,
-    *,
-    official_sources: Sequence[str],
-    statement_sources: Sequence[str],
-    known_sources: Sequence[str],
-    tolerance: Tolerance,
-) -> list[Event]:
-    """Reconciliation events raised by one new release (a statement, or official data)."""
-    if source not in statement_sources and source not in official_sources:
-        return []
-    history = store.history(series)
-    known_obs = [o for o in history if o.source in known_sources and o.release_id != release_id]
-    prior = [
-        {**row, "facts": json.loads(row["facts"] or "{}")}
-        for row in store.alerts_for(("reported", "mismatch"))
-    ]
-    if source in statement_sources:
-        claims = [
-            Claim.from_row(row)
-            for row in store.statement_claims(series, statement_sources, release_id=release_id)
-        ]
-        periods = sorted({c.period for c in claims})
-        official: dict[str, list[Official]] = {}
-        for row in store.official_vintages(series, periods, official_sources):
-            official.setdefault(row["period"], []).append(
-                Official(row["period"], float(row["usd_million"]), row["source"], row["url"])
-            )
-        known = monthly(best_values(known_obs))
-        return on_statement(
-            series, claims, official=official, known=known, prior=prior, tolerance=tolerance
-        )
-    new = [
-        Official(o.period, o.usd_million, o.source, o.url)
-        for o in history
-        if o.release_id == release_id
-    ]
-    months = [Month.parse(o.period) for o in known_obs if o.months == 1]
-    claims = [
-        Claim.from_row(row)
-        for row in store.statement_claims(
-            series, statement_sources, periods=sorted({o.period for o in new})
-        )
-    ]
-    return on_official(
-        series,
-        new,
-        newest_known=max(months, default=None),
-        claims=claims,
-        prior=prior,
-        tolerance=tolerance,
-    )

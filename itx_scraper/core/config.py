@@ -1,56 +1,97 @@
-"""Load ``itx.toml`` and ``ITX_*`` variables into one frozen :class:`Config`."""
+"""Load ``itx.toml`` and ``ITX_*`` variables into one frozen, validated :class:`Config`.
+
+Every key has a type and a range (msgspec structs below); a bad value is a
+:class:`ConfigError` naming the key and the range. Unknown sections and keys are warnings
+(``Config.warnings``, printed even under ``--quiet``), except under ``[sources.<name>]``,
+where a key that the source does not read is an error with a "did you mean" hint.
+"""
 
 from __future__ import annotations
 
-import logging
+import difflib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from itx_scraper import PROJECT_URL, __version__
-from itx_scraper.alerts.messages import check_overrides
+import msgspec
+from msgspec import Meta, Struct
+
+from itx_scraper import DEFAULT_USER_AGENT
 from itx_scraper.core.errors import ConfigError
 from itx_scraper.core.sources import CRAWLED, SOURCES
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_DB = Path("state/itx.db")
-DEFAULT_USER_AGENT = f"itx-scraper/{__version__} (+{PROJECT_URL})"
 
-# Every key the file may hold, with its default; the README's configuration table follows this.
-SECTIONS: dict[str, dict[str, Any]] = {
-    "run": {"sources": None},
-    "history": {"baseline": True},
-    "notify": {"urls": [], "config": None},
-    "alerts": {
-        "series": ["9"],
-        "thresholds": [],
-        "projection_targets": [],
-        "revision_tolerance": 0.5,
-        "mismatch_tolerance": 1.0,
-        "mismatch_tolerance_pct": 0.5,
-        "max_attempts": 5,
-        "backoff_seconds": 300,
-    },
-    "http": {
-        "user_agent": DEFAULT_USER_AGENT,
-        "delay": 2.0,
-        "timeout": 60.0,
-        "max_bytes": 20 * 2**20,
-        "retries": 2,
-    },
-    "health": {"failures": 3, "remind_days": 7, "overdue": True, "overdue_days": 5},
+NonNegative = Annotated[float, Meta(ge=0)]
+
+
+class Section(Struct, kw_only=True):
+    """A config section; unknown keys are reported as warnings, not errors."""
+
+
+class RunSection(Section):
+    sources: list[str] | None = None
+
+
+class HistorySection(Section):
+    baseline: bool = True
+
+
+class NotifySection(Section):
+    urls: list[str] = []
+    config: str | None = None
+
+
+class AlertsSection(Section):
+    series: list[str] = msgspec.field(default_factory=lambda: ["9"])
+    thresholds: list[NonNegative] = []
+    projection_targets: list[NonNegative] = []
+    revision_tolerance: Annotated[float, Meta(ge=0, le=1e6)] = 0.5
+    mismatch_tolerance: Annotated[float, Meta(ge=0, le=1e6)] = 1.0
+    mismatch_tolerance_pct: Annotated[float, Meta(ge=0, le=100)] = 0.5
+    max_attempts: Annotated[int, Meta(ge=1, le=100)] = 5
+    backoff_seconds: Annotated[float, Meta(ge=0, le=7 * 86400)] = 300
+
+
+class HttpSection(Section):
+    user_agent: Annotated[str, Meta(min_length=1, max_length=500)] = DEFAULT_USER_AGENT
+    delay: Annotated[float, Meta(ge=0, le=3600)] = 2.0
+    timeout: Annotated[float, Meta(ge=1, le=3600)] = 60.0
+    max_bytes: Annotated[int, Meta(ge=1024, le=2**30)] = 20 * 2**20
+    retries: Annotated[int, Meta(ge=0, le=10)] = 2
+
+
+class HealthSection(Section):
+    failures: Annotated[int, Meta(ge=1, le=1000)] = 3
+    remind_days: Annotated[float, Meta(ge=0, le=365)] = 7
+    overdue: bool = True
+    overdue_days: Annotated[int, Meta(ge=0, le=365)] = 5
+
+
+# Every section the file may hold; the README's configuration table follows these.
+SECTION_TYPES: dict[str, type[Section]] = {
+    "run": RunSection,
+    "history": HistorySection,
+    "notify": NotifySection,
+    "alerts": AlertsSection,
+    "http": HttpSection,
+    "health": HealthSection,
 }
-SOURCE_KEYS = {"url": None, "enabled": True}
-TEMPLATE_KEYS = {"title", "body", "markdown"}
+SECTIONS: dict[str, dict[str, Any]] = {
+    name: msgspec.structs.asdict(kind()) for name, kind in SECTION_TYPES.items()
+}
+SOURCE_KEYS = ("url", "enabled")
+TEMPLATE_KEYS = ("title", "body", "markdown")
 
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """A source after config: its start URL(s), whether it runs, and any extra options."""
+    """A source after config: its start URL(s), whether it runs, and its extra options."""
 
     name: str
     urls: tuple[str, ...]
@@ -73,6 +114,7 @@ class Config:
     settings: Mapping[str, Mapping[str, Any]]
     templates: Mapping[str, Mapping[str, str]]
     notify_urls: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
     def section(self, name: str) -> Mapping[str, Any]:
         return self.settings[name]
@@ -101,26 +143,20 @@ def load(
 ) -> Config:
     """Read the config; raise :class:`ConfigError` for anything a user must fix."""
     path = find_config_path(config_path)
-    raw: dict[str, Any] = {}
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    raw = read_toml(path) if path is not None else {}
     base_dir = path.parent if path else Path.cwd()
+    warnings: list[str] = []
 
-    settings = {name: _section(raw, name, defaults) for name, defaults in SECTIONS.items()}
-    source_configs = _sources(raw.get("sources", {}))
+    known = {"db", "sources", "templates", *SECTION_TYPES}
+    warnings += [f"unknown section or key {key!r} ignored" for key in raw if key not in known]
+    settings = {name: _section(raw, name, kind, warnings) for name, kind in SECTION_TYPES.items()}
+    source_configs = _sources(raw.get("sources", {}), warnings)
     templates = _templates(raw.get("templates", {}))
-    known = {"db", "sources", "templates", *SECTIONS}
-    for key in raw:
-        if key not in known:
-            logger.warning("config: unknown key or section %r ignored", key)
 
     db_path = _db_path(db, raw.get("db"), base_dir)
     run_sources = _run_sources(sources or settings["run"]["sources"], source_configs)
     env_urls = tuple(os.environ.get("ITX_NOTIFY", "").split())
-    notify_urls = tuple(_string_list(settings["notify"]["urls"], "notify.urls")) + env_urls
+    notify_urls = tuple(settings["notify"]["urls"]) + env_urls
     config_file = settings["notify"]["config"]
     if config_file:
         resolved = (base_dir / str(config_file)).expanduser()
@@ -135,56 +171,117 @@ def load(
         settings=settings,
         templates=templates,
         notify_urls=notify_urls,
+        warnings=tuple(f"config: {text}" for text in warnings),
     )
 
 
-def _section(raw: Mapping[str, Any], name: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+def database_path(settings: Any) -> Path:
+    """The run's database from Scrapy settings: ``ITX_DB``, else the config's (scrapy crawl)."""
+    given = settings.get("ITX_DB")
+    return Path(given) if given else load(settings.get("ITX_CONFIG")).db
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def validated(kind: type[Any], given: Mapping[str, Any], where: str, **options: Any) -> Any:
+    """``given`` converted to ``kind``; a ConfigError names the key, the rule and the value."""
+    try:
+        return msgspec.convert(given, kind, **options)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_explain(exc, where, given)) from exc
+
+
+def _explain(exc: msgspec.ValidationError, where: str, given: Mapping[str, Any]) -> str:
+    """'Expected `float` <= 3600.0 - at `$.delay`' -> '[http] delay must be a float <= 3600.0
+    (got 1e+308)'."""
+    text = str(exc)
+    match = re.match(r"(?P<rule>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", text)
+    rule = match["rule"] if match else text
+    path = (match["path"] or "") if match else ""
+    keys = re.findall(r"\.(\w+)|\[(\d+)\]", path)
+    value: Any = given
+    shown = []
+    for key, index in keys:
+        shown.append(key or f"[{index}]")
+        try:
+            value = value[key] if key else value[int(index)]
+        except (KeyError, IndexError, TypeError):
+            value = None
+            break
+    name = "".join(part if part.startswith("[") else f".{part}" for part in shown).lstrip(".")
+    rule = re.sub(r"^Expected `(\w+)`", lambda m: f"must be a{_article(m[1])} {m[1]}", rule)
+    rule = re.sub(r", got `\w+`$", "", rule).replace("`", "")
+    got = f" (got {value!r})" if keys and value is not None else ""
+    return f"{where} {name} {rule}{got}" if name else f"{where}: {rule}{got}"
+
+
+def _article(word: str) -> str:
+    return "n" if word[:1] in "aeiou" else ""
+
+
+def _section(
+    raw: Mapping[str, Any], name: str, kind: type[Section], warnings: list[str]
+) -> dict[str, Any]:
     given = raw.get(name, {})
     if not isinstance(given, dict):
         raise ConfigError(f"[{name}] must be a table")
-    merged = dict(defaults)
-    for key, value in given.items():
-        if key not in defaults:
-            logger.warning("config: unknown key %r in [%s] ignored", key, name)
-            continue
-        default = defaults[key]
-        if default is not None and not _same_kind(default, value):
-            raise ConfigError(
-                f"[{name}] {key} must be {type(default).__name__}, got {type(value).__name__}"
-            )
-        merged[key] = value
-    return merged
+    fields = set(kind.__struct_fields__)
+    for key in given:
+        if key not in fields:
+            warnings.append(f"unknown key {key!r} in [{name}] ignored{_did_you_mean(key, fields)}")
+    known = {key: value for key, value in given.items() if key in fields}
+    return msgspec.structs.asdict(validated(kind, known, f"[{name}]"))
 
 
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float)
-    return isinstance(value, type(default))
+def _did_you_mean(key: str, known: set[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _sources(raw: Any) -> dict[str, SourceConfig]:
+def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
     if not isinstance(raw, dict):
         raise ConfigError("[sources] must be a table of [sources.<name>] tables")
     for name in raw:
         if name not in CRAWLED:
-            raise ConfigError(f"unknown source {name!r}; known sources: {', '.join(CRAWLED)}")
+            raise ConfigError(
+                f"unknown source {name!r}{_did_you_mean(name, CRAWLED)}; known sources:"
+                f" {', '.join(CRAWLED)}"
+            )
     result = {}
     for name in CRAWLED:
         info = SOURCES[name]
         given = raw.get(name, {})
         if not isinstance(given, dict):
             raise ConfigError(f"[sources.{name}] must be a table")
+        keys = (*SOURCE_KEYS, *info.options.__struct_fields__)
+        for key in given:
+            if key not in keys:
+                raise ConfigError(
+                    f"[sources.{name}] has no key {key!r}{_did_you_mean(key, keys)}"
+                    f" (it reads: {', '.join(keys)})"
+                )
         url = given.get("url")
-        if url is not None and (not isinstance(url, str) or "://" not in url):
-            raise ConfigError(f"[sources.{name}] url must be an absolute URL, got {url!r}")
+        if url is not None and not (isinstance(url, str) and _absolute_http(url)):
+            raise ConfigError(f"[sources.{name}] url must be an absolute http(s) URL, got {url!r}")
+        if url is not None:
+            warnings += _host_warning(name, url, info.urls)
         configured = any(key in given for key in info.required_options)
         enabled = given.get("enabled", info.enabled or configured)
         if not isinstance(enabled, bool):
             raise ConfigError(f"[sources.{name}] enabled must be true or false")
-        options = {k: v for k, v in given.items() if k not in SOURCE_KEYS}
-        _check_options(name, options, info.options)
+        given_options = {k: v for k, v in given.items() if k not in SOURCE_KEYS}
+        options = msgspec.structs.asdict(
+            validated(info.options, given_options, f"[sources.{name}]")
+        )
         missing = [key for key in info.required_options if not options.get(key)]
         if enabled and missing:
             raise ConfigError(f"[sources.{name}] is enabled but sets no {', '.join(missing)}")
@@ -193,21 +290,18 @@ def _sources(raw: Any) -> dict[str, SourceConfig]:
     return result
 
 
-def _check_options(name: str, given: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
-    """Declared source options must have their default's type; others only warn."""
-    for key, value in given.items():
-        if key not in defaults:
-            logger.warning("config: unknown key %r in [sources.%s] passed on as is", key, name)
-            continue
-        default = defaults[key]
-        if isinstance(default, list):
-            _string_list(value, f"sources.{name}.{key}")
-        elif not _same_kind(default, value) or (isinstance(default, int) and value < 0):
-            raise ConfigError(
-                f"[sources.{name}] {key} must be a {type(default).__name__}"
-                f"{' >= 0' if isinstance(default, int) and not isinstance(default, bool) else ''}"
-                f", got {value!r}"
-            )
+def _absolute_http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _host_warning(name: str, url: str, defaults: tuple[str, ...]) -> list[str]:
+    """A configured URL on another host than the source's own is allowed, but said once."""
+    host = (urlsplit(url).hostname or "").lower()
+    default_hosts = {(urlsplit(u).hostname or "").lower() for u in defaults}
+    if not default_hosts or host in default_hosts or host in ("127.0.0.1", "localhost", "::1"):
+        return []
+    return [f"[sources.{name}] url points to {host}, not {' or '.join(sorted(default_hosts))}"]
 
 
 def _templates(raw: Any) -> dict[str, dict[str, str]]:
@@ -215,13 +309,9 @@ def _templates(raw: Any) -> dict[str, dict[str, str]]:
         raise ConfigError("[templates] must be a table of [templates.<kind>] tables")
     result = {}
     for kind, fields in raw.items():
-        if not isinstance(fields, dict) or not set(fields) <= TEMPLATE_KEYS:
+        if not isinstance(fields, dict) or not set(fields) <= set(TEMPLATE_KEYS):
             raise ConfigError(f"[templates.{kind}] may only set {sorted(TEMPLATE_KEYS)}")
         result[kind] = {key: str(value) for key, value in fields.items()}
-    try:
-        check_overrides(result)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
     return result
 
 
@@ -240,16 +330,10 @@ def _db_path(cli_value: str | Path | None, file_value: Any, base_dir: Path) -> P
 def _run_sources(chosen: Any, sources: Mapping[str, SourceConfig]) -> tuple[str, ...]:
     if chosen is None:
         return tuple(name for name, src in sources.items() if src.enabled)
-    names = tuple(_string_list(chosen, "run.sources"))
-    for name in names:
+    for name in chosen:
         if name not in sources:
-            raise ConfigError(f"unknown source {name!r}; known sources: {', '.join(sources)}")
-    return names
-
-
-def _string_list(value: Any, key: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{key} must be a list of strings")
-    return list(value)
+            raise ConfigError(
+                f"unknown source {name!r}{_did_you_mean(name, tuple(sources))}; known sources:"
+                f" {', '.join(sources)}"
+            )
+    return tuple(chosen)

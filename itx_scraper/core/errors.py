@@ -33,3 +33,7 @@ class TooLargeError(ParseError):
 
 class ConfigError(ItxError):
     """The configuration file or command line is invalid (exit code 2)."""
+
+
+class LockedError(ItxError):
+    """Another run holds the lock on this database (exit code 75)."""

@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from msgspec import Meta, Struct
+from msgspec.structs import asdict
+
+# Detail or list pages one run may fetch from a source: bounds the cost of a hostile list page.
+Depth = Annotated[int, Meta(ge=1, le=1000)]
+
+
+class Options(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Extra ``[sources.<name>]`` keys a spider reads (beyond ``url`` and ``enabled``)."""
+
+
+class HeadlineOptions(Options):
+    fallback_url: str = ""  # tried when the first URL fails
+
+
+class MoittOptions(Options):
+    pages: list[str] = []  # more list pages to scan
+    depth: Depth = 3  # list pages to follow by "next"
+
+
+class PidOptions(Options):
+    start_id: Annotated[int, Meta(ge=0)] = 0  # walk up from this id instead of down
+    depth: Depth = 20  # press release ids to fetch
+
+
+class PsebOptions(Options):
+    depth: Depth = 3  # list pages to follow by "next"
+
+
+class PressOptions(Options):
+    feeds: list[str] = []  # RSS/Atom feed URLs (required)
+    depth: Depth = 30  # items read per feed
+    follow: bool = True  # fetch the article; false: use the feed's own text
 
 
 @dataclass(frozen=True)
@@ -12,6 +45,7 @@ class SourceInfo:
     """What the project knows about one source before any config is applied."""
 
     name: str
+    label: str  # short name in alert texts and chart footers ("SBP EBOPS workbook", "PID")
     description: str
     urls: tuple[str, ...]  # first is the start URL; the rest are fallbacks
     rank: int  # higher wins when two sources give the same month
@@ -19,8 +53,8 @@ class SourceInfo:
     crawled: bool = True  # False for sources that arrive by import, not by a spider
     enabled: bool = True
     statement: bool = False  # figures read from prose: reconciled, never official
-    # Extra ``[sources.<name>]`` keys the spider accepts, with their defaults (types checked).
-    options: Mapping[str, Any] = field(default_factory=dict)
+    # Extra ``[sources.<name>]`` keys the spider reads, with their types, ranges and defaults.
+    options: type[Options] = Options
     # Options that must be set before the source can run; setting one switches it on.
     required_options: tuple[str, ...] = ()
 
@@ -30,6 +64,7 @@ SOURCES: dict[str, SourceInfo] = {
     for info in (
         SourceInfo(
             "sbp_ebops",
+            "SBP EBOPS workbook",
             "SBP Trade in Services (EBOPS 2010) workbook dt.xls",
             ("https://archive.sbp.org.pk/ecodata/dt.xls",),
             rank=100,
@@ -37,6 +72,7 @@ SOURCES: dict[str, SourceInfo] = {
         ),
         SourceInfo(
             "sbp_headline",
+            "SBP headline PDF",
             "SBP Exports and Imports of Goods & Services PDF (first SBP print of a month)",
             (
                 "https://www.sbp.org.pk/assets/document/ExportsImports-Goods.pdf",
@@ -44,10 +80,11 @@ SOURCES: dict[str, SourceInfo] = {
             ),
             rank=90,
             official=True,
-            options={"fallback_url": ""},
+            options=HeadlineOptions,
         ),
         SourceInfo(
             "import",
+            "imported history",
             "History imported with `itx-scraper import-history`",
             (),
             rank=50,
@@ -56,6 +93,7 @@ SOURCES: dict[str, SourceInfo] = {
         ),
         SourceInfo(
             "baseline",
+            "bundled history",
             "Bundled history of published monthly figures since FY2020",
             (),
             rank=40,
@@ -64,42 +102,46 @@ SOURCES: dict[str, SourceInfo] = {
         ),
         SourceInfo(
             "moitt",
+            "MoITT",
             "Ministry of IT & Telecom news (statements on IT exports)",
             ("https://moitt.gov.pk/News",),
             rank=20,
             official=False,
             enabled=False,  # the news list URL is a guess: switch on after checking it
             statement=True,
-            options={"pages": [], "depth": 3},
+            options=MoittOptions,
         ),
         SourceInfo(
             "pid",
+            "PID",
             "Press Information Department press releases (walks the sequential ids)",
             ("https://pid.gov.pk/",),
             rank=20,
             official=False,
             statement=True,
-            options={"start_id": 0, "depth": 20},
+            options=PidOptions,
         ),
         SourceInfo(
             "pseb",
+            "PSEB",
             "Pakistan Software Export Board news",
             ("https://pseb.org.pk/news",),
             rank=20,
             official=False,
             enabled=False,  # no PSEB news page is known for sure: switch on after checking
             statement=True,
-            options={"depth": 3},
+            options=PsebOptions,
         ),
         SourceInfo(
             "press",
+            "the press",
             "RSS feeds of business news outlets (off until feeds are configured)",
             (),
             rank=10,
             official=False,
             enabled=False,
             statement=True,
-            options={"feeds": [], "depth": 30, "follow": True},
+            options=PressOptions,
             required_options=("feeds",),
         ),
     )
@@ -114,3 +156,14 @@ def rank(source: str) -> int:
     """Rank of a source name; unknown names rank lowest."""
     info = SOURCES.get(source)
     return info.rank if info else 0
+
+
+def option_defaults(source: str) -> dict[str, Any]:
+    """The extra keys of a source with their default values."""
+    return asdict(SOURCES[source].options())
+
+
+def label(source: str) -> str:
+    """Short name of a source for people; unknown names are shown as they are."""
+    info = SOURCES.get(source)
+    return info.label if info else source

@@ -185,18 +185,19 @@ class CalendarState:
 
 def calendar_state(config: Config, today: date) -> CalendarState:
     """Read the release calendar from the database (read only; a missing one means 'hot')."""
-    from itx_scraper.ops import health
-    from itx_scraper.store import Store, StoreError
+    from itx_scraper.ops import checks
+    from itx_scraper.core.errors import ItxError
+    from itx_scraper.store import Store
 
     if not config.db.exists():
         return CalendarState(True, None, "no database yet")
     try:
-        store = Store.open(config.db)
-    except StoreError as exc:
+        store = Store.open(config.db, readonly=True)
+    except ItxError as exc:  # not yet migrated, unreadable: poll as if a release were due
         logger.error("cannot read the release calendar: %s", exc)
         return CalendarState(True, None, "calendar unavailable")
     try:
-        forecasts = health.forecasts(store, config.run_sources).values()
+        forecasts = checks.forecasts(store, config.run_sources).values()
     finally:
         store.close()
     hot = release_calendar.hot(forecasts, today)

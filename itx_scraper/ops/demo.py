@@ -220,7 +220,7 @@ def run(*, workdir: Path | None, notify_url: str | None, echo: Echo = print) -> 
 
 
 def _last_alert_id(db: Path) -> int:
-    store = Store.open(db)
+    store = Store.open(db, readonly=True)
     try:
         return store.last_alert_id()
     finally:
@@ -228,7 +228,7 @@ def _last_alert_id(db: Path) -> int:
 
 
 def _echo_deliveries(db: Path, after: int, echo: Echo) -> None:
-    store = Store.open(db)
+    store = Store.open(db, readonly=True)
     try:
         for alert in store.alerts_after(after):
             echo(f"  [{alert['kind']}] {alert['title']}")
@@ -242,7 +242,7 @@ def _echo_deliveries(db: Path, after: int, echo: Echo) -> None:
 def _summary(db: Path, workdir: Path, echo: Echo) -> None:
     from itx_scraper.query import chart
 
-    store = Store.open(db)
+    store = Store.open(db, readonly=True)
     try:
         kinds = Counter(alert["kind"] for alert in store.alerts_after(0))
         echo("\n== What the database holds now ==")

@@ -1,9 +1,8 @@
-"""Source health: pure rules over the fetch log, and the check that runs after each crawl."""
+"""Source health: pure rules over the fetch log (``checks.py`` applies them after a crawl)."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,14 +10,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itx_scraper.alerts.events import Event
-from itx_scraper.core import clock
-from itx_scraper.core.faults import checkpoint
 from itx_scraper.core.sources import SOURCES
-from itx_scraper.ops import calendar as release_calendar
 
 if TYPE_CHECKING:
     from itx_scraper.core.config import Config
-    from itx_scraper.store import Store
 
 logger = logging.getLogger(__name__)
 HEALTH_KINDS = ("source_error", "source_recovered")
@@ -57,23 +52,38 @@ class Attempt:
     http_status: int | None = None
 
 
-def attempts(rows: Iterable[Mapping[str, Any]]) -> Iterator[Attempt]:
-    """Group fetch rows (newest first) into attempts; any error fails the attempt.
+def failing_fetch(source: str, fetches: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """THE rule for whether one attempt at a source failed; the run's exit code, health and
+    ``status`` all use it. ``fetches`` are the attempt's fetch rows, oldest first.
 
-    A 404 on a configured file is as much a failure as a parse error: the data is not there.
+    A file source tries its URLs in turn, so only its last fetch counts: a working fallback
+    means the data was fetched. A statement source reads many pages, so any failed page fails
+    the attempt. A 404 on a configured file is as much a failure as a parse error. Returns the
+    fetch to report (the newest failed one), or None when the attempt succeeded.
     """
+    errors = [fetch for fetch in fetches if fetch["status"] == "error"]
+    if not errors:
+        return None
+    info = SOURCES.get(source)
+    if info is not None and not info.statement and fetches[-1]["status"] != "error":
+        return None
+    return errors[-1]
+
+
+def attempts(source: str, rows: Iterable[Mapping[str, Any]]) -> Iterator[Attempt]:
+    """Group a source's fetch rows (newest first) into attempts, newest first."""
 
     def key(row: Mapping[str, Any]) -> str:
         return f"run {row['run_id']}" if row["run_id"] is not None else f"fetch {row['id']}"
 
     for group_key, group in itertools.groupby(rows, key=key):
-        fetches = list(group)
-        errors = [f for f in fetches if f["status"] == "error"]
-        shown = errors[0] if errors else fetches[0]
+        fetches = list(group)[::-1]  # oldest first
+        failing = failing_fetch(source, fetches)
+        shown = failing or fetches[-1]
         yield Attempt(
             key=group_key,
-            started_at=str(fetches[-1]["started_at"]),
-            failed=bool(errors),
+            started_at=str(fetches[0]["started_at"]),
+            failed=failing is not None,
             url=str(shown["url"]),
             error_class=shown.get("error_class"),
             error=shown.get("error"),
@@ -244,61 +254,3 @@ def evaluate(
 def title_of(source: str) -> str:
     info = SOURCES.get(source)
     return info.description if info else source
-
-
-# -- glue: read the store, apply the rules, record alerts in the outbox ----------------------
-
-
-def _with_facts(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{**row, "facts": json.loads(row["facts"] or "{}")} for row in rows]
-
-
-def source_streak(store: Store, source: str) -> Streak:
-    return streak(attempts(store.fetches_newest_first(source)))
-
-
-def calendar_sources(sources: Iterable[str]) -> list[str]:
-    """Sources with a release calendar: the official ones."""
-    return [s for s in sources if s in SOURCES and SOURCES[s].official]
-
-
-def forecasts(store: Store, sources: Iterable[str]) -> dict[str, release_calendar.Forecast]:
-    found = {}
-    for source in calendar_sources(sources):
-        predicted = release_calendar.forecast(source, store.period_first_seen(source))
-        if predicted is not None:
-            found[source] = predicted
-    return found
-
-
-def check(store: Store, config: Config, sources: Sequence[str]) -> int:
-    """After a crawl: health and overdue alerts for ``sources``; returns alerts added."""
-    from itx_scraper.alerts import notify, outbox
-
-    rules = HealthRules.from_config(config)
-    now = clock.now()
-    prior_health = _with_facts(store.alerts_for(HEALTH_KINDS))
-    prior_overdue = _with_facts(store.alerts_for(("overdue",)))
-    raised: list[Event] = []
-    for source in sources:
-        current = source_streak(store, source)
-        raised += evaluate(source, title_of(source), current, prior_health, now=now, rules=rules)
-        if rules.overdue and source in calendar_sources([source]):
-            first_seen = store.period_first_seen(source)
-            raised += release_calendar.overdue_events(
-                source,
-                title_of(source),
-                release_calendar.forecast(source, first_seen),
-                dict(first_seen),
-                prior_overdue,
-                today=now.date(),
-                overdue_days=rules.overdue_days,
-                checked=current.last_attempt is not None and not current.last_attempt.failed,
-            )
-    checkpoint("health.evaluated")
-    if not raised:
-        return 0
-    for event in raised:
-        logger.info("%s: %s", event.kind, event.facts.get("title"))
-    with store.transaction():
-        return outbox.record(store, raised, None, config, notify.destinations(config))

@@ -5,34 +5,37 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from itx_scraper import ingest
+from itx_scraper.alerts.outbox import Outbox
 from itx_scraper.core import clock, exitcodes
-from itx_scraper.core.config import DEFAULT_DB, Config
-from itx_scraper.core.errors import ItxError
+from itx_scraper.core.config import DEFAULT_DB, Config, SourceConfig
+from itx_scraper.core.errors import LockedError
 from itx_scraper.core.faults import checkpoint
-from itx_scraper.core.sources import SOURCES
+from itx_scraper.core.urls import origins
 from itx_scraper.ingest import load_baseline
+from itx_scraper.ops import checks
+from itx_scraper.ops.health import failing_fetch
+from itx_scraper.query.chart import RecordCharts
 from itx_scraper.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
-
-
-class LockedError(ItxError):
-    """Another run holds the lock on this database."""
 
 
 @contextmanager
 def run_lock(db_path: Path) -> Iterator[None]:
     """An exclusive, non-blocking flock next to the database; released even on SIGKILL."""
     lock_path = db_path.with_name(db_path.name + ".lock")
-    with lock_path.open("a+") as handle:
+    try:
+        handle = lock_path.open("a+")
+    except OSError as exc:
+        raise StoreError(f"cannot open the lock file {lock_path}: {exc.strerror or exc}") from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -44,17 +47,39 @@ def run_lock(db_path: Path) -> Iterator[None]:
 
 
 def open_store(config: Config) -> Store:
-    """Open the configured database; only the default ``state/`` folder is created for you."""
+    """Open the configured database to write; only the default ``state/`` folder is created
+    for you. Migrate it (:meth:`Store.migrate`) once the run lock is held."""
     return Store.open(config.db, create_parent=config.db == DEFAULT_DB)
 
 
-def prepare(store: Store, config: Config) -> bool:
-    """Load the baseline into an empty database; return whether it held no observations."""
-    was_empty = store.observation_count() == 0
-    if was_empty and config.baseline:
-        added = load_baseline(store)
-        logger.info("loaded %d baseline observations", added)
-    return was_empty
+def open_reader(config: Config) -> Store:
+    """Open the configured database read-only; never creates or migrates it."""
+    return Store.open(config.db, readonly=True)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What preparing the database did: whether it was empty, and what it loaded."""
+
+    was_empty: bool
+    note: str | None = None  # said once, on the first run
+
+
+def prepare(store: Store, config: Config) -> Prepared:
+    """Load the baseline into an empty database."""
+    if store.observation_count():
+        return Prepared(was_empty=False)
+    where = f"new database {config.db.absolute()}"
+    if not config.baseline:
+        return Prepared(True, f"{where}; the bundled history is switched off ([history])")
+    added, rows = load_baseline(store)
+    months = sorted({str(row.end) for row in rows if row.months == 1})
+    if not added or not months:
+        return Prepared(True, where)
+    return Prepared(
+        True,
+        f"{where}; loaded {len(months)} months of bundled history, {months[0]} … {months[-1]}",
+    )
 
 
 @dataclass
@@ -66,17 +91,19 @@ class RunSummary:
     fetches: list[dict[str, Any]] = field(default_factory=list)
     deliveries: dict[str, int] = field(default_factory=dict)
     alerts: int = 0
+    notes: list[str] = field(default_factory=list)  # said once (the first run's history load)
 
     @property
     def source_errors(self) -> dict[str, str]:
-        """Failing sources; a file source counts only its last attempt (a fallback may succeed)."""
-        errors: dict[str, str] = {}
+        """Failing sources, by the one rule that health and ``status`` use too."""
+        by_source: dict[str, list[dict[str, Any]]] = {}
         for fetch in self.fetches:
-            info = SOURCES.get(fetch["source"])
-            if fetch["status"] == "error":
-                errors[fetch["source"]] = f"{fetch['error_class']}: {fetch['error']}"
-            elif info is not None and not info.statement:
-                errors.pop(fetch["source"], None)
+            by_source.setdefault(fetch["source"], []).append(fetch)
+        errors: dict[str, str] = {}
+        for source, fetches in by_source.items():
+            failing = failing_fetch(source, fetches)
+            if failing is not None:
+                errors[source] = f"{failing['error_class']}: {failing['error']}"
         return errors
 
     @property
@@ -145,6 +172,15 @@ def crawl(config: Config, sources: list[str], *, run_id: int, silent: bool, verb
     process.start(stop_after_crawl=False)
 
 
+def source_urls(source: SourceConfig) -> list[str]:
+    """Every URL a source is configured with: start URLs and URL options (fallbacks, feeds)."""
+    urls = list(source.urls)
+    for value in source.options.values():
+        values = value if isinstance(value, list) else [value]
+        urls += [v for v in values if isinstance(v, str) and "://" in v]
+    return urls
+
+
 def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
     """Sources grouped so that no two groups share a host; a group's spiders run in turn.
 
@@ -154,8 +190,7 @@ def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
     groups: list[tuple[set[str], list[str]]] = []
     for name in sources:
         source = config.sources[name]
-        urls = [*source.urls, *(v for v in source.options.values() if isinstance(v, str))]
-        hosts = {urlparse(url).hostname or "" for url in urls if "://" in url} - {""}
+        hosts = {origin.host for origin in origins(source_urls(source))}
         merged = (hosts, [name])
         rest = []
         for group in groups:
@@ -205,6 +240,18 @@ def record_silent_spiders(store: Store, config: Config, run_id: int, sources: li
             )
 
 
+def import_history(config: Config, path: Path) -> int:
+    """``import-history``: under the run lock, into a migrated database; returns rows added."""
+    store = open_store(config)
+    try:
+        with run_lock(config.db):
+            store.migrate()
+            prepare(store, config)
+            return ingest.import_history(store, path)
+    finally:
+        store.close()
+
+
 def run(
     config: Config,
     *,
@@ -213,31 +260,19 @@ def run(
     echo: Callable[[str], None] = print,
 ) -> RunSummary:
     """One complete cycle; the caller turns the summary into output and an exit code."""
-    from itx_scraper.alerts import outbox
-    from itx_scraper.ops import health
-
     checkpoint("run.start")
     store = open_store(config)
     try:
         with run_lock(config.db):
             checkpoint("run.locked")
-            silent = prepare(store, config)
+            store.migrate()
+            prepared = prepare(store, config)
             checkpoint("run.prepared")
             sources = list(config.run_sources)
             run_id = store.start_run(sources, os.getpid())
             checkpoint("run.started")
             try:
-                if sources:
-                    checkpoint("crawl.before")
-                    crawl(config, sources, run_id=run_id, silent=silent, verbose=verbose)
-                    checkpoint("crawl.after")
-                record_silent_spiders(store, config, run_id, sources)
-                ops_alerts = health.check(store, config, sources)  # source_error, overdue, ...
-                checkpoint("health.checked")
-                summary = RunSummary(run_id, sources, store.run_fetches(run_id))
-                summary.alerts = outbox.count_created_in_run(store, run_id) + ops_alerts
-                summary.deliveries = outbox.deliver(store, config, echo=echo, dry_run=dry_run)
-                checkpoint("run.delivered")
+                summary = _cycle(store, config, sources, run_id, prepared, dry_run, verbose, echo)
             except BaseException as exc:  # the runs row must not stay 'running' (status)
                 store.finish_run(
                     run_id,
@@ -257,7 +292,33 @@ def run(
             )
             checkpoint("run.finished")
             return summary
-    except sqlite3.Error as exc:  # e.g. the disk filled up mid-run: one clear line, exit 1
-        raise StoreError(f"cannot write database {config.db}: {exc}") from exc
     finally:
         store.close()
+
+
+def _cycle(
+    store: Store,
+    config: Config,
+    sources: list[str],
+    run_id: int,
+    prepared: Prepared,
+    dry_run: bool,
+    verbose: bool,
+    echo: Callable[[str], None],
+) -> RunSummary:
+    """Crawl, check health, deliver: the part of a run that its ``runs`` row frames."""
+    if sources:
+        checkpoint("crawl.before")
+        crawl(config, sources, run_id=run_id, silent=prepared.was_empty, verbose=verbose)
+        checkpoint("crawl.after")
+    record_silent_spiders(store, config, run_id, sources)
+    outbox = Outbox(config)
+    ops_alerts = checks.check(store, config, sources, outbox)  # source_error, overdue, ...
+    checkpoint("health.checked")
+    summary = RunSummary(run_id, sources, store.run_fetches(run_id))
+    summary.notes = [prepared.note] if prepared.note else []
+    summary.alerts = store.alerts_created_by_run(run_id) + ops_alerts
+    with RecordCharts(store) as charts:
+        summary.deliveries = outbox.deliver(store, echo=echo, dry_run=dry_run, attachments=charts)
+    checkpoint("run.delivered")
+    return summary

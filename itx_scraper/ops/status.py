@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from itx_scraper.core import exitcodes
-from itx_scraper.ops import health
+from itx_scraper.ops import checks, health
 
 if TYPE_CHECKING:
     from itx_scraper.core.config import Config
@@ -48,6 +48,13 @@ def _attempt(row: dict[str, Any] | None) -> dict[str, Any] | None:
     return {key: row.get(key) for key in keys}
 
 
+def _success(attempt: health.Attempt | None) -> dict[str, Any] | None:
+    """The newest attempt that succeeded by the one failure rule (health.failing_fetch)."""
+    if attempt is None:
+        return None
+    return {"started_at": attempt.started_at, "url": attempt.url}
+
+
 def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -65,16 +72,16 @@ def collect(store: Store, config: Config, now: datetime) -> Status:
     rules = health.HealthRules.from_config(config)
     status = Status(now=now.isoformat(timespec="seconds"))
     watched = set(config.run_sources)
-    forecasts = health.forecasts(store, config.run_sources)
+    forecasts = checks.forecasts(store, config.run_sources)
     for name, source in config.sources.items():
-        current = health.source_streak(store, name)
+        current = checks.source_streak(store, name)
         change = store.last_new_release(name)
         forecast = forecasts.get(name)
         info: dict[str, Any] = {
             "enabled": name in watched,
             "url": source.url,
             "last_attempt": _attempt(store.last_fetch(name)),
-            "last_success": _attempt(store.last_fetch(name, success=True)),
+            "last_success": _success(current.last_success),
             "last_change": change
             and {
                 "retrieved_at": change["retrieved_at"],

@@ -19,6 +19,8 @@ from itx_scraper.core.periods import (
     format_range,
     month_number,
 )
+from itx_scraper.items import Observation
+from itx_scraper.parsers.common import ICT_MONTHLY_BOUNDS, normalise_label
 from itx_scraper.parsers.sniff import check_zip_bomb, require_format
 
 if TYPE_CHECKING:
@@ -47,7 +49,6 @@ IDENTITIES = (
     ("9", ("9.1", "9.2", "9.3")),
     ("9.2", ("9.2.1", "9.2.2", "9.2.3", "9.2.4", "9.2.5", "9.2.6")),
 )
-ICT_MONTHLY_BOUNDS = (10.0, 5000.0)  # US$ m; outside this a unit change is the likely cause
 MAX_CELLS = 1_000_000  # the real sheet has 103 x 17; a huge grid is hostile or broken
 
 _SPACES_RE = re.compile(r"[\s\u00a0\u2007\u202f]+")
@@ -60,27 +61,6 @@ _UNIT_HINT_RE = re.compile(r"\bamount\s+in\b")
 _UNIT_RE = re.compile(r"^\(?\s*amount in (thousand|million)s? (?:us ?\$|usd)\s*\)?$")
 _NUMBER_TEXT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$", re.ASCII)
 _UNIT_DIVISOR = {"thousand": 1000.0, "million": 1.0}
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One value cell of the EBOPS sheet, in US$ million."""
-
-    series: str
-    flow: str
-    start: Month
-    end: Month
-    value: float
-    status: str | None
-    sheet: str
-    cell: str
-    label: str
-    header: str
-
-    @property
-    def period(self) -> str:
-        """Storage form of the period: 'YYYY-MM' or 'YYYY-MM/YYYY-MM'."""
-        return format_range(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -128,11 +108,6 @@ class _Row:
 
 
 # ---------------------------------------------------------------- small pure helpers
-
-
-def normalise_label(text: str) -> str:
-    """Fold a row label for matching: NBSP to space, collapse spaces, strip, casefold, no commas."""
-    return _SPACES_RE.sub(" ", text.replace(",", "")).strip().casefold()
 
 
 def row_code(label: str) -> str | None:

@@ -16,10 +16,11 @@ from itx_scraper.core.periods import (
     Month,
     fiscal_year_from_two_digits,
     fiscal_year_start,
-    format_range,
     fytd_range,
     month_number,
 )
+from itx_scraper.items import Observation
+from itx_scraper.parsers.common import ICT_MONTHLY_BOUNDS, normalise_label
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -28,9 +29,6 @@ logger = logging.getLogger(__name__)
 
 ICT_SERIES = "9"
 SERVICES_SERIES = "services"
-# US$ m: a single-month ICT value outside this range means a layout or unit change
-ICT_MONTH_MIN = 10.0
-ICT_MONTH_MAX = 5000.0
 
 _ICT_LABEL = "9. Telecommunications, Computer, and Information Services"
 _SERVICES_LABEL = "2. Exports of Services"
@@ -54,30 +52,11 @@ _EOF_WINDOW = 2048  # bytes at the end of the file that must hold the final %%EO
 
 
 @dataclass(frozen=True)
-class HeadlineFigure:
-    """One printed value of the table: a series, a month or fiscal-year range, US$ million."""
-
-    series: str
-    flow: str
-    start: Month
-    end: Month
-    value: float
-    status: str | None
-    location: str
-    label: str
-    header: str
-
-    @property
-    def period(self) -> str:
-        return format_range(self.start, self.end)
-
-
-@dataclass(frozen=True)
 class HeadlineRelease:
     """All ICT and services figures of one ExportsImports-Goods.pdf."""
 
     latest_month: Month
-    figures: tuple[HeadlineFigure, ...]
+    observations: tuple[Observation, ...]
 
 
 @dataclass(frozen=True)
@@ -159,19 +138,14 @@ def parse_headline_pdf(body: bytes) -> HeadlineRelease:
         raise LayoutError("PDF has no extractable text (scanned image or empty pages?)")
     headers, rows = _table(lines)
     latest = _latest_month([col for header in headers for col in header.columns])
-    figures: list[HeadlineFigure] = []
+    figures: list[Observation] = []
     for series, pattern, printed in (
         (ICT_SERIES, _ICT_RE, _ICT_LABEL),
         (SERVICES_SERIES, _SERVICES_RE, _SERVICES_LABEL),
     ):
         row = _find_row(rows, pattern, printed)
         figures += _read_row(row, series)
-    return HeadlineRelease(latest_month=latest, figures=tuple(figures))
-
-
-def normalise_label(text: str) -> str:
-    """Match form of a row label: NBSP -> space, no commas, collapsed whitespace, casefolded."""
-    return " ".join(text.replace("\u00a0", " ").replace(",", " ").split()).casefold()
+    return HeadlineRelease(latest_month=latest, observations=tuple(figures))
 
 
 # --- bytes and words -------------------------------------------------------------------------
@@ -453,7 +427,7 @@ def _parse_value(text: str) -> tuple[float, str | None] | None:
     return (-value if match["sign"] or match["open"] else value), match["mark"]
 
 
-def _read_row(row: _Row, series: str) -> list[HeadlineFigure]:
+def _read_row(row: _Row, series: str) -> list[Observation]:
     header = row.header
     label = " ".join(row.label.replace("\u00a0", " ").split())
     where = f'page {row.page}, row "{label}"'
@@ -475,7 +449,7 @@ def _read_row(row: _Row, series: str) -> list[HeadlineFigure]:
         if col.index in values:
             raise LayoutError(f'two values at {where}, column "{col.header}"')
         values[col.index] = parsed
-    figures: dict[tuple[Month, Month], HeadlineFigure] = {}
+    figures: dict[tuple[Month, Month], Observation] = {}
     for col in header.columns:
         if col.span is None:
             continue
@@ -483,12 +457,16 @@ def _read_row(row: _Row, series: str) -> list[HeadlineFigure]:
             raise LayoutError(f'no value at {where}, column "{col.header}"')
         value, marker = values[col.index]
         start, end = col.span
-        if series == ICT_SERIES and start == end and not ICT_MONTH_MIN <= value <= ICT_MONTH_MAX:
+        if (
+            series == ICT_SERIES
+            and start == end
+            and not ICT_MONTHLY_BOUNDS[0] <= value <= ICT_MONTHLY_BOUNDS[1]
+        ):
             raise LayoutError(
                 f'ICT value {value:,g} for {start} at {where}, column "{col.header}" is outside'
-                f" the plausible {ICT_MONTH_MIN:,.0f}-{ICT_MONTH_MAX:,.0f} US$ m"
+                f" the plausible {ICT_MONTHLY_BOUNDS[0]:,.0f}-{ICT_MONTHLY_BOUNDS[1]:,.0f} US$ m"
             )
-        figure = HeadlineFigure(
+        figure = Observation(
             series=series,
             flow="credit",
             start=start,

@@ -18,6 +18,7 @@ from lxml import etree
 
 from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError
 from itx_scraper.core.periods import format_range, month_number
+from itx_scraper.items import Observation
 from itx_scraper.parsers.sniff import detect_format
 
 if TYPE_CHECKING:
@@ -381,19 +382,18 @@ def statement_body(title: str, published: date, text: str) -> bytes:
     return f"{title}\n{published.isoformat()}\n\n{text}\n".encode()
 
 
-def observation_rows(facts: Iterable[Fact]) -> list[dict[str, Any]]:
-    """Storage rows for the US$ amounts a statement gives for the ICT total (EBOPS 9, credit).
+def statement_observations(facts: Iterable[Fact]) -> list[Observation]:
+    """The US$ amounts a statement gives for the ICT total (EBOPS 9, credit).
 
     Comparison figures (the prior period quoted for comparison) and suspect figures (outside
-    the sanity ranges) are stored too, marked in ``note``; reconciliation never alerts on them.
+    the sanity ranges) are kept too, marked in ``note``; reconciliation never alerts on them.
     """
-    rows: list[dict[str, Any]] = []
+    found: list[Observation] = []
     seen: set[tuple[str, float, bool]] = set()
     for fact in facts:
         if fact.kind != "amount" or fact.usd_million is None:
             continue
-        period = format_range(fact.start, fact.end)
-        key = (period, round(fact.usd_million, 6), fact.comparison)
+        key = (format_range(fact.start, fact.end), round(fact.usd_million, 6), fact.comparison)
         if key in seen:  # the title and the body often state the same figure
             continue
         seen.add(key)
@@ -402,22 +402,19 @@ def observation_rows(facts: Iterable[Fact]) -> list[dict[str, Any]]:
             notes.append("comparison: figure quoted for comparison")
         if fact.suspect:
             notes.append(f"suspect: {fact.suspect}")
-        rows.append(
-            {
-                "series": "9",
-                "flow": "credit",
-                "period": period,
-                "period_start": str(fact.start),
-                "period_end": str(fact.end),
-                "months": fact.end.index - fact.start.index + 1,
-                "usd_million": fact.usd_million,
-                "status": None,
-                "location": fact.text[:1000],
-                "label": "statement",
-                "note": "; ".join(notes) or None,
-            }
+        found.append(
+            Observation(
+                series="9",
+                flow="credit",
+                start=fact.start,
+                end=fact.end,
+                value=fact.usd_million,
+                location=fact.text[:1000],
+                label="statement",
+                note="; ".join(notes) or None,
+            )
         )
-    return rows
+    return found
 
 
 # -- MoITT tokens ------------------------------------------------------------------------------

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from itx_scraper.alerts.events import is_record
 from itx_scraper.core.errors import ItxError
 from itx_scraper.core.periods import MONTH_ABBR, Month, fiscal_year_label
+from itx_scraper.core.sources import label
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store
 
+logger = logging.getLogger(__name__)
 INSTALL_HINT = "charts need matplotlib; install it with: pip install 'itx-scraper[chart]'"
 TITLES = {
     "9": "Pakistan's IT exports: telecom, computer and information services (EBOPS 9)",
@@ -39,6 +43,23 @@ class Plan:
     records: tuple[Month, ...]  # months in the window that beat every earlier month
     average: Mapping[Month, float]  # trailing 12-month mean where all 12 months are known
     boundaries: tuple[Month, ...]  # Julys inside the window: a fiscal year starts there
+    sources: Mapping[Month, str] = field(default_factory=dict)  # where each month comes from
+
+    @property
+    def credit(self) -> str:
+        """The sources of the months drawn, e.g. 'SBP EBOPS workbook (2023-10 … 2024-06);
+        bundled history (2021-07 … 2023-09)'."""
+        spans: dict[str, list[Month]] = {}
+        for month in self.window:
+            if month in self.sources:
+                spans.setdefault(self.sources[month], []).append(month)
+        ordered = sorted(spans.items(), key=lambda item: max(item[1]), reverse=True)
+        return "; ".join(
+            f"{label(source)} ({min(months)} … {max(months)})"
+            if len(months) > 1
+            else f"{label(source)} ({months[0]})"
+            for source, months in ordered
+        )
 
 
 @dataclass(frozen=True)
@@ -51,13 +72,14 @@ class ChartInfo:
         records = ", ".join(map(str, self.plan.records)) or "none"
         return (
             f"wrote {self.path} ({window[0]} to {window[-1]}, {len(window)} months; "
-            f"record months: {records})"
+            f"record months: {records}; sources: {self.plan.credit})"
         )
 
 
 def plan(rows: Sequence[Mapping[str, Any]], months: int) -> Plan:
     """Window of the last ``months`` calendar months up to the newest stored month."""
     values = {Month.parse(row["period"]): float(row["usd_million"]) for row in rows}
+    sources = {Month.parse(row["period"]): str(row["source"]) for row in rows}
     if not values:
         raise ChartError("no monthly figures stored yet; run `itx-scraper run` first")
     last = max(values)
@@ -73,6 +95,7 @@ def plan(rows: Sequence[Mapping[str, Any]], months: int) -> Plan:
         records=tuple(m for m in window if is_record(values, m)[0]),
         average=average,
         boundaries=tuple(m for m in window[1:] if m.month == 7),
+        sources=sources,
     )
 
 
@@ -184,8 +207,8 @@ def draw(chart: Plan, output: Path, *, series: str = "9") -> Path:
     figure.text(
         0.01,
         0.01,
-        "Source: State Bank of Pakistan, Trade in Services (EBOPS 2010), "
-        "credit; chosen vintage per month. Chart: itx-scraper.",
+        f"Sources: {chart.credit}. Chosen vintage per month (best-ranked source, latest"
+        " release). Chart: itx-scraper.",
         fontsize=7,
         color="#666666",
     )
@@ -195,6 +218,48 @@ def draw(chart: Plan, output: Path, *, series: str = "9") -> Path:
     except OSError as exc:
         raise ChartError(f"cannot write {output}: {exc.strerror or exc}") from exc
     return output
+
+
+class RecordCharts:
+    """Attachments for the outbox: record alerts carry the chart where Apprise can attach it.
+
+    Drawn once per series per drain, in a scratch folder removed on exit.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.scratch: tempfile.TemporaryDirectory[str] | None = None
+        self.paths: dict[str, str | None] = {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.scratch is not None:
+            self.scratch.cleanup()
+
+    def __call__(self, delivery: Mapping[str, Any], destination: Any) -> list[str]:
+        if delivery["kind"] != "record" or not destination.service.attachment_support:
+            return []
+        series = self.store.alert_series(delivery["alert_id"]) or "9"
+        if series not in self.paths:
+            self.paths[series] = self._draw(series)
+        path = self.paths[series]
+        return [path] if path else []
+
+    def _draw(self, series: str) -> str | None:
+        if self.scratch is None:
+            self.scratch = tempfile.TemporaryDirectory(prefix="itx-chart-")
+        output = Path(self.scratch.name) / f"itx-scraper-{series}.png"
+        try:
+            render(self.store, output, series=series)
+        except ChartUnavailable:
+            logger.info("matplotlib is not installed; record alerts go out without the chart")
+            return None
+        except Exception:  # a chart must never hold back an alert
+            logger.exception("drawing the chart for a record alert failed; sending without it")
+            return None
+        return str(output)
 
 
 def render(store: Store, output: Path, *, series: str = "9", months: int = 36) -> ChartInfo:

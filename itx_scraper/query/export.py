@@ -6,12 +6,16 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from itx_scraper.core.errors import ItxError
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store
 
 FORMATS = ("csv", "json")
+SUFFIXES = ("", "-wal", "-shm", "-journal")  # the database's own files
 BEST_COLUMNS = (
     "series",
     "flow",
@@ -68,3 +72,33 @@ def render(columns: Sequence[str], records: Sequence[Mapping[str, Any]], fmt: st
     writer.writeheader()
     writer.writerows(cleaned)
     return out.getvalue()
+
+
+class ExportError(ItxError):
+    """The export cannot be written where asked."""
+
+
+def write_file(output: Path, text: str, *, database: Path, force: bool = False) -> None:
+    """Write through a temporary file and a rename, so a reader never sees half a file.
+
+    Refuses the database itself (and its -wal/-shm files), a symlink, anything that is not a
+    regular file, and an existing file unless ``force``: an export must never destroy data.
+    """
+    target = output.absolute()
+    protected = {database.absolute().with_name(database.name + suffix) for suffix in SUFFIXES}
+    if target in protected or (target.exists() and target.samefile(database)):
+        raise ExportError(f"refusing to write the export over the database: {output}")
+    if output.is_symlink():
+        raise ExportError(f"refusing to write through a symbolic link: {output}")
+    if output.exists():
+        if not output.is_file():
+            raise ExportError(f"refusing to replace {output}: it is not a regular file")
+        if not force:
+            raise ExportError(f"{output} exists; give --force to replace it")
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        partial.write_bytes(text.encode("utf-8"))
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {output}: {exc.strerror or exc}") from exc

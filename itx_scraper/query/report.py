@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from itx_scraper.core.errors import ItxError
 from itx_scraper.core.periods import Month
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store
+
+
+class ReportError(ItxError):
+    """What was asked for is not in the database."""
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
@@ -48,6 +53,55 @@ def monthly_table(rows: Sequence[Mapping[str, Any]], months: int) -> str:
             ]
         )
     return table(["period", "usd_million", "mom", "yoy", "status", "source"], body, {1, 2, 3})
+
+
+MAX_ERROR_LINES = 10  # per source and run; the fetches table keeps every one
+
+
+def fetch_lines(fetches: Sequence[Mapping[str, Any]], failing: Mapping[str, str]) -> list[str]:
+    """What ``run`` prints of its fetches: a progress line per fetch, ``error:`` lines for a
+    source that failed (``failing``, by the one failure rule), ``warning:`` for a failed
+    fetch of a source that still succeeded (its fallback URL worked)."""
+    lines: list[str] = []
+    shown: dict[str, int] = {}
+    for fetch in fetches:
+        source = fetch["source"]
+        if fetch["status"] != "error":
+            lines.append(f"{source}: {_describe(fetch)}")
+            continue
+        shown[source] = shown.get(source, 0) + 1
+        if shown[source] > MAX_ERROR_LINES:
+            continue
+        text = f"{source}: {fetch['error_class']}: {fetch['error']} ({fetch['url']})"
+        if source in failing:
+            lines.append(f"error: {text}")
+        else:
+            lines.append(f"warning: {text}; another URL of {source} worked")
+    for source, count in shown.items():
+        if count > MAX_ERROR_LINES:
+            kind = "error" if source in failing else "warning"
+            lines.append(
+                f"{kind}: {source}: and {count - MAX_ERROR_LINES} more failed fetches"
+                " (itx-scraper status, or the fetches table)"
+            )
+    return lines
+
+
+def _describe(fetch: Mapping[str, Any]) -> str:
+    if fetch["status"] == "not_modified":
+        return "not modified"
+    return f"new release {fetch['release_id']} ({fetch['bytes']:,} bytes)"
+
+
+def require_series(store: Store, series: str) -> None:
+    """Refuse, naming the stored series, a series that has no monthly figures."""
+    stored = store.monthly_series()
+    if series in stored:
+        return
+    shown = ", ".join(stored[:12]) + (", …" if len(stored) > 12 else "")
+    raise ReportError(
+        f"series {series} has no monthly figures; stored series: {shown or 'none yet'}"
+    )
 
 
 def alerts_table(store: Store, limit: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlparse
 
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
@@ -12,9 +11,8 @@ from twisted.internet.error import TCPTimedOutError, TimeoutError
 
 from itx_scraper.core.errors import ParseError
 from itx_scraper.core.faults import checkpoint
-from itx_scraper.core.periods import Month, format_range
+from itx_scraper.core.urls import Origin, origins, refusal
 from itx_scraper.items import Document, ParsedDocument
-from itx_scraper.middlewares import OffsiteRequestError
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -35,29 +33,6 @@ def http_error_class(status: int) -> str | None:
     return None
 
 
-def observation_row(
-    series: str,
-    flow: str,
-    start: Month,
-    end: Month,
-    value: float,
-    status: str | None,
-    **where: Any,
-) -> dict[str, Any]:
-    """A storage-ready observation; ``where`` says where in the document it was printed."""
-    return {
-        "series": series,
-        "flow": flow,
-        "period": format_range(start, end),
-        "period_start": str(start),
-        "period_end": str(end),
-        "months": end.index - start.index + 1,
-        "usd_million": value,
-        "status": status,
-        **where,
-    }
-
-
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -72,9 +47,19 @@ class DocumentSpider(scrapy.Spider):
     def __init__(self, url: str | None = None, urls: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.urls = tuple(urls) or ((url,) if url else self.default_urls)
-        # Only the configured hosts: Scrapy's offsite middleware drops anything else,
-        # redirects to other sites included.
-        self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.urls} - {""})
+
+    @property
+    def allowed_origins(self) -> frozenset[Origin]:
+        """Hosts and ports this spider may request; ConfiguredHostsMiddleware enforces them
+        on every request and redirect (Scrapy's own offsite check lets dont_filter through)."""
+        return origins(self.urls)
+
+    def may_follow(self, url: str) -> bool:
+        """Whether a link found on a page may be fetched; a refused one is skipped, logged at -v."""
+        reason = refusal(url, self.allowed_origins)
+        if reason:
+            self.logger.debug("skipping link %s: %s", url[:200], reason)
+        return reason is None
 
     def document_request(
         self, url: str, callback: Callable[..., Any], **meta: Any
@@ -87,7 +72,7 @@ class DocumentSpider(scrapy.Spider):
             meta={
                 "handle_httpstatus_list": HANDLED_STATUSES,
                 "itx_source": self.name,
-                "itx_requested_url": url,
+                "itx_url": url,
                 **meta,
             },
         )
@@ -100,9 +85,9 @@ class DocumentSpider(scrapy.Spider):
         meta = response.meta
         doc = Document(
             source=self.name,
-            url=meta.get("itx_requested_url", response.url),
-            requested_url=response.url,
+            url=meta.get("itx_url", response.url),
             http_status=response.status,
+            started_at=meta.get("itx_started_at"),
             duration_ms=_duration_ms(meta),
             body=response.body,
             etag=_header(response, "ETag"),
@@ -110,6 +95,9 @@ class DocumentSpider(scrapy.Spider):
             content_type=_header(response, "Content-Type"),
         )
         if response.status == 304:
+            if not meta.get("itx_conditional"):  # we sent no validator: nothing to compare
+                doc.error_class, doc.error = "http", f"304 without a prior fetch from {response.url}"
+                return doc
             doc.not_modified = True
             return doc
         error_class = http_error_class(response.status)
@@ -137,8 +125,8 @@ class DocumentSpider(scrapy.Spider):
         meta = request.meta
         return Document(
             source=self.name,
-            url=meta.get("itx_requested_url", request.url),
-            requested_url=request.url,
+            url=meta.get("itx_url", request.url),
+            started_at=meta.get("itx_started_at"),
             duration_ms=_duration_ms(meta),
             error_class=failure_class(failure),
             error=f"{type(failure.value).__name__}: {failure.value}".strip(),
@@ -148,10 +136,11 @@ class DocumentSpider(scrapy.Spider):
 def failure_class(failure: Failure) -> str:
     """Class of a fetch that got no response: timeout, size, robots, offsite, redirect, network."""
     text = str(failure.value)
+    marked = failure.request.meta.get("itx_error_class")  # type: ignore[attr-defined]
+    if marked:  # set by the downloader middleware that refused the request (offsite)
+        return str(marked)
     if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
         return "timeout"
-    if failure.check(OffsiteRequestError):
-        return "offsite"
     if failure.check(IgnoreRequest) and "robots.txt" in text:
         return "robots"
     if failure.check(IgnoreRequest) and "max redirections" in text:

@@ -50,7 +50,7 @@ class MoittSpider(StatementSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in dict.fromkeys([*self.urls, *self.options["pages"]]):
-            yield self.page_request(url, self.parse, itx_list_page=1)
+            yield self.document_request(url, self.parse, itx_list_page=1)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         doc, readable = self.list_page(response)
@@ -69,15 +69,9 @@ class MoittSpider(StatementSpider):
             yield self.error(doc, LayoutError("no /NewsDetail/ links on the news list page"))
             return
         yield self.skipped(doc, f"list page with {len(links)} news links")
-        for key, url in links.items():
-            if self.first_time(key):
-                yield self.page_request(url, self.parse_detail, itx_doc_key=f"moitt:{key}")
-        number = int(response.meta.get("itx_list_page", 1))
-        following = page.select_one(SELECTORS.next_page)
-        if following is not None and following.get("href") and number < self.option_int("depth"):
-            yield self.page_request(
-                urljoin(response.url, str(following["href"])), self.parse, itx_list_page=number + 1
-            )
+        for key, url in self.new_links(links.items()):
+            yield self.document_request(url, self.parse_detail, itx_doc_key=f"moitt:{key}")
+        yield from self.next_list_page(response, page.select_one(SELECTORS.next_page))
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         yield self.detail(response, response.meta["itx_doc_key"])

@@ -74,7 +74,7 @@ class PidSpider(StatementSpider):
             for item in self.walk(self.urls[0], {}):
                 yield item
             return
-        yield self.page_request(self.urls[0], self.parse)
+        yield self.document_request(self.urls[0], self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         doc, readable = self.list_page(response)
@@ -103,7 +103,7 @@ class PidSpider(StatementSpider):
         for number in ids:
             day, title = listed.get(number, (None, ""))
             url = urljoin(base, SELECTORS.detail_path.format(id=number))
-            yield self.page_request(
+            yield self.document_request(
                 url, self.parse_detail, itx_id=number, itx_listed_date=day, itx_listed_title=title
             )
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from itx_scraper.core.errors import LayoutError, ParseError
+from itx_scraper.core.urls import Origin, origins
 from itx_scraper.parsers.statement import (
     FeedItem,
     PageSelectors,
@@ -77,17 +77,18 @@ class PressSpider(StatementSpider):
         super().__init__(*args, **kwargs)
         feeds = [str(feed) for feed in self.options["feeds"]]
         self.urls = tuple(dict.fromkeys([*feeds, *self.urls]))
-        # An outlet's feed and articles may sit on www. and the bare domain: allow both.
-        self.allowed_domains = sorted(
-            {(urlparse(u).hostname or "").removeprefix("www.") for u in self.urls} - {""}
-        )
+
+    @property
+    def allowed_origins(self) -> frozenset[Origin]:
+        """An outlet's feed and articles may sit on www. and the bare domain: allow both."""
+        return origins(self.urls, strip_www=True)
 
     async def start(self) -> AsyncIterator[Any]:
         if not self.urls:
             self.logger.error("press: no feeds configured ([sources.press] feeds = [...])")
             return
         for url in self.urls:
-            yield self.page_request(url, self.parse)
+            yield self.document_request(url, self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         doc, readable = self.list_page(response)
@@ -104,13 +105,14 @@ class PressSpider(StatementSpider):
             return
         wanted = [item for item in items[: self.option_int("depth")] if might_matter(item)]
         yield self.skipped(doc, f"feed with {len(items)} items, {len(wanted)} about IT exports")
-        for item in wanted:
-            key = item.guid or item.link
-            if not self.first_time(key):
-                continue
-            if self.options["follow"] and item.link:
-                yield self.page_request(item.link, self.parse_article, itx_item=item)
-            else:
+        items_by_key = {item.guid or item.link: item for item in wanted}
+        if self.options["follow"]:
+            links = ((key, item.link) for key, item in items_by_key.items())
+            for key, url in self.new_links(links):
+                yield self.document_request(url, self.parse_article, itx_item=items_by_key[key])
+            return
+        for key, item in items_by_key.items():
+            if self.first_time(key):
                 yield self.from_feed(response, item)
 
     def parse_article(self, response: Response) -> Iterator[Any]:

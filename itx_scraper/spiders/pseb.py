@@ -53,7 +53,7 @@ class PsebSpider(StatementSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.urls:
-            yield self.page_request(url, self.parse, itx_list_page=1)
+            yield self.document_request(url, self.parse, itx_list_page=1)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         doc, readable = self.list_page(response)
@@ -75,22 +75,18 @@ class PsebSpider(StatementSpider):
             yield self.error(doc, LayoutError(f"no news items ({SELECTORS.item}) on the list page"))
             return
         yield self.skipped(doc, f"list page with {len(items)} news items")
-        for url, title, listed in items:
-            key = urlparse(url).path.rstrip("/")
-            if self.first_time(key):
-                yield self.page_request(
-                    url,
-                    self.parse_detail,
-                    itx_doc_key=f"pseb:{key}",
-                    itx_listed_date=listed,
-                    itx_listed_title=title,
-                )
-        number = int(response.meta.get("itx_list_page", 1))
-        following = page.select_one(SELECTORS.next_page)
-        if following is not None and following.get("href") and number < self.option_int("depth"):
-            yield self.page_request(
-                urljoin(response.url, str(following["href"])), self.parse, itx_list_page=number + 1
+        listed = {url: (title, day) for url, title, day in items}
+        links = ((urlparse(url).path.rstrip("/"), url) for url, _, _ in items)
+        for key, url in self.new_links(links):
+            title, day = listed[url]
+            yield self.document_request(
+                url,
+                self.parse_detail,
+                itx_doc_key=f"pseb:{key}",
+                itx_listed_date=day,
+                itx_listed_title=title,
             )
+        yield from self.next_list_page(response, page.select_one(SELECTORS.next_page))
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         meta = response.meta

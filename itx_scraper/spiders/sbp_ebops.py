@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from itx_scraper.core.sources import SOURCES
 from itx_scraper.items import ParsedDocument
 from itx_scraper.parsers.ebops import parse_ebops
-from itx_scraper.spiders.base import DocumentSpider, observation_row
+from itx_scraper.spiders.base import DocumentSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -17,41 +17,9 @@ if TYPE_CHECKING:
 
 
 def parse_workbook(body: bytes) -> ParsedDocument:
-    """Parse dt.xls bytes into storage rows with their exact cell of origin."""
+    """Parse dt.xls bytes into observations with their exact cell of origin."""
     workbook = parse_ebops(body)
-    rows = [
-        observation_row(
-            obs.series,
-            obs.flow,
-            obs.start,
-            obs.end,
-            obs.value,
-            obs.status,
-            sheet=obs.sheet,
-            cell=obs.cell,
-            row=cell_row(obs.cell),
-            col=cell_column(obs.cell),
-            label=obs.label,
-            header=obs.header,
-        )
-        for obs in workbook.observations
-    ]
-    return ParsedDocument(workbook.format, rows, str(workbook.latest_month))
-
-
-def cell_column(cell: str) -> int:
-    """1-based column number of an A1 reference ('I59' -> 9)."""
-    number = 0
-    for char in cell:
-        if not char.isalpha():
-            break
-        number = number * 26 + ord(char.upper()) - 64
-    return number
-
-
-def cell_row(cell: str) -> int:
-    """1-based row number of an A1 reference ('I59' -> 59)."""
-    return int("".join(char for char in cell if char.isdigit()))
+    return ParsedDocument(workbook.format, list(workbook.observations), str(workbook.latest_month))
 
 
 class SbpEbopsSpider(DocumentSpider):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from itx_scraper.core.sources import SOURCES
 from itx_scraper.items import ParsedDocument
 from itx_scraper.parsers.sbp_pdf import parse_headline_pdf
-from itx_scraper.spiders.base import DocumentSpider, observation_row
+from itx_scraper.spiders.base import DocumentSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -17,23 +16,9 @@ if TYPE_CHECKING:
 
 
 def parse_pdf(body: bytes) -> ParsedDocument:
-    """Parse the PDF into storage rows; ``location`` names page, row and column."""
+    """Parse the PDF into observations; ``location`` names page, row and column."""
     release = parse_headline_pdf(body)
-    rows = [
-        observation_row(
-            figure.series,
-            figure.flow,
-            figure.start,
-            figure.end,
-            figure.value,
-            figure.status,
-            location=figure.location,
-            label=figure.label,
-            header=figure.header,
-        )
-        for figure in release.figures
-    ]
-    return ParsedDocument("pdf", rows, str(release.latest_month))
+    return ParsedDocument("pdf", list(release.observations), str(release.latest_month))
 
 
 class SbpHeadlineSpider(DocumentSpider):
@@ -48,7 +33,6 @@ class SbpHeadlineSpider(DocumentSpider):
         super().__init__(url=url, urls=urls, **kwargs)
         if fallback_url and fallback_url not in self.urls:
             self.urls = (*self.urls, fallback_url)
-            self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.urls} - {""})
 
     async def start(self) -> AsyncIterator[Any]:
         if self.urls:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urljoin
 
+import msgspec
 from scrapy.http import TextResponse
 
+from itx_scraper.core.config import validated
 from itx_scraper.core.errors import ParseError
 from itx_scraper.core.sources import SOURCES
 from itx_scraper.extract import extract
@@ -18,16 +20,18 @@ from itx_scraper.parsers.statement import (
     is_relevant,
     is_relevant_urdu,
     is_urdu_only,
-    observation_rows,
     parse_page,
     statement_body,
+    statement_observations,
 )
 from itx_scraper.spiders.base import DocumentSpider
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
     from datetime import date
 
     import scrapy
+    from bs4 import Tag
     from scrapy.http import Response
 
     from itx_scraper.items import Document
@@ -40,17 +44,21 @@ def response_text(response: Response) -> str:
     return response.body.decode("utf-8", "replace")
 
 
-def _coerce(value: Any, default: Any) -> Any:
-    """``scrapy crawl NAME -a depth=3`` passes strings; the config passes typed values."""
-    if not isinstance(value, str) or isinstance(default, str):
-        return value
-    if isinstance(default, bool):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int):
-        return int(value)
-    if isinstance(default, list):
-        return [part for part in value.split(",") if part.strip()]
-    return value
+def spider_options(source: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Validated options; ``scrapy crawl NAME -a depth=3 -a feeds=a,b`` passes strings."""
+    kind = SOURCES[source].options
+    fields = dict(zip(kind.__struct_fields__, msgspec.structs.fields(kind), strict=True))
+    values = {
+        key: [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, str) and "list" in str(fields[key].type)
+        else value
+        for key, value in given.items()
+    }
+    return msgspec.structs.asdict(validated(kind, values, f"[sources.{source}]", strict=False))
+
+
+# Detail pages fetched from one list page or feed: a hostile page with 10,000 links costs 50.
+MAX_DETAILS_PER_LIST = 50
 
 
 class StatementSpider(DocumentSpider):
@@ -66,10 +74,9 @@ class StatementSpider(DocumentSpider):
     is_feed: ClassVar[bool] = False  # list pages are feeds (XML), not HTML pages
 
     def __init__(self, url: str | None = None, urls: Any = (), **kwargs: Any) -> None:
-        defaults = SOURCES[self.name].options
-        self.options: dict[str, Any] = {
-            key: _coerce(kwargs.pop(key, value), value) for key, value in defaults.items()
-        }
+        fields = SOURCES[self.name].options.__struct_fields__
+        given = {key: kwargs.pop(key) for key in fields if key in kwargs}
+        self.options: dict[str, Any] = spider_options(self.name, given)
         super().__init__(url=url, urls=urls, **kwargs)
         self._seen: set[str] = set()
 
@@ -80,12 +87,29 @@ class StatementSpider(DocumentSpider):
         self._seen.add(key)
         return True
 
-    def option_int(self, key: str) -> int:
-        return max(0, int(self.options[key]))
+    def new_links(self, links: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        """The (key, url) pairs of a list page worth fetching: allowed by the URL rule, not seen
+        in this crawl, and at most MAX_DETAILS_PER_LIST of them (lists put the newest first)."""
+        taken = 0
+        for key, url in links:
+            if taken >= MAX_DETAILS_PER_LIST:
+                self.logger.debug("list page has more links; followed the first %d", taken)
+                return
+            if self.may_follow(url) and self.first_time(key):
+                taken += 1
+                yield key, url
 
-    def page_request(self, url: str, callback: Callable[..., Any], **meta: Any) -> scrapy.Request:
-        """A request whose response and failure both end in the fetch log."""
-        return self.document_request(url, callback, **meta)
+    def option_int(self, key: str) -> int:
+        return int(self.options[key])
+
+    def next_list_page(self, response: Response, link: Tag | None) -> Iterator[scrapy.Request]:
+        """Follow a list page's "next" link, up to ``depth`` list pages."""
+        number = int(response.meta.get("itx_list_page", 1))
+        if link is None or not link.get("href") or number >= self.option_int("depth"):
+            return
+        url = urljoin(response.url, str(link["href"]))
+        if self.may_follow(url):
+            yield self.document_request(url, self.parse, itx_list_page=number + 1)
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -153,14 +177,14 @@ class StatementSpider(DocumentSpider):
             return self.skipped(doc, "Urdu-only page, not about IT exports")
         if not is_relevant(full_text):
             return self.skipped(doc, "not an IT export statement with a Pakistan context")
-        rows = observation_rows(extract(full_text, page.published))
+        rows = statement_observations(extract(full_text, page.published))
         if not rows:
             return self.skipped(doc, "IT export statement without a US$ figure for a period")
-        own = [row for row in rows if not (row["note"] or "").startswith("comparison")]
+        own = [row for row in rows if not (row.note or "").startswith("comparison")]
         doc.body = statement_body(page.title, page.published, page.text)
         doc.format = "statement"
         doc.observations = rows
-        doc.latest_period = max(row["period_end"] for row in own or rows)
+        doc.latest_period = str(max(row.end for row in own or rows))
         doc.doc_key = doc_key
         doc.title = page.title
         doc.published_at = page.published.isoformat()

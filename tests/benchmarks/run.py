@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from conftest import migrated_store
 from sbp_workbook import build_dt, published_ict
 from spider_fixtures import SITES
 
@@ -279,10 +280,10 @@ def history_db(path: Path, months: int, workbook: bytes) -> dict[str, int]:
     vintages of every month. The fetch log holds one fetch a day and one alert per month.
     """
     from itx_scraper.spiders.sbp_ebops import parse_workbook
-    from itx_scraper.store import NewRelease, Store
+    from itx_scraper.store import NewRelease
 
     combos = sorted({(o["series"], o["flow"]) for o in parse_workbook(workbook).observations})
-    store = Store.open(path)
+    store = migrated_store(path)
     last = Month(2026, 2)
     rows = 0
     with store.transaction():
@@ -427,7 +428,6 @@ def _ingest_ms(db: Path, config_path: Path, body: bytes) -> float:
     from itx_scraper.items import Document
     from itx_scraper.ops import health
     from itx_scraper.spiders.sbp_ebops import parse_workbook
-    from itx_scraper.store import Store
 
     parsed = parse_workbook(body)
     cfg = config_module.load(config_path, db)
@@ -441,7 +441,7 @@ def _ingest_ms(db: Path, config_path: Path, body: bytes) -> float:
         observations=parsed.observations,
         latest_period=parsed.latest_period,
     )
-    store = Store.open(db)
+    store = migrated_store(db)
     try:
         started = time.perf_counter()
         ingest_document(store, doc, events=outbox.events_hook(cfg, silent=False))

@@ -10,14 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Loopback, write_config
+from conftest import Loopback, migrated_store, write_config
 from faultkit import report, run_cli, sql, start_cli
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
-from itx_scraper.ingest import history_rows, import_history
+from itx_scraper.ingest import history_observations, import_history
 from itx_scraper.spiders.sbp_ebops import parse_workbook
-from itx_scraper.store import Store
 
 PATH = "/ecodata/dt.xls"
 RELEASE = Month(2023, 12)
@@ -31,7 +30,7 @@ def setup(tmp_path: Path, loopback: Loopback) -> tuple[Path, bytes, int]:
     lines += [f"{m},{v}" for m, v in sorted(published_ict().items()) if m < RELEASE]
     csv = tmp_path / "history.csv"
     csv.write_text("\n".join(lines) + "\n")
-    store = Store.open(tmp_path / "itx.db")
+    store = migrated_store(tmp_path / "itx.db")
     try:
         import_history(store, csv)
     finally:
@@ -43,7 +42,7 @@ def setup(tmp_path: Path, loopback: Loopback) -> tuple[Path, bytes, int]:
     )
     body = build_dt(RELEASE, published_ict())
     loopback.serve(PATH, body)
-    return tmp_path / "itx.db", body, len(history_rows(csv.read_bytes(), label="h"))
+    return tmp_path / "itx.db", body, len(history_observations(csv.read_bytes(), label="h")[0])
 
 
 def wait_for_running_run(db: Path, proc: subprocess.Popen[str], timeout: float = 60) -> None:

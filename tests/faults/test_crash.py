@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Loopback, write_config
+from conftest import Loopback, migrated_store, write_config
 from faultkit import integrity, report, run_cli, sql, start_cli
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
-from itx_scraper.ingest import history_rows, import_history
-from itx_scraper.store import Store
+from itx_scraper.ingest import history_observations, import_history
 
 PATH = "/ecodata/dt.xls"
 RELEASE = Month(2023, 12)  # a new month and an all-time record: two alerts
@@ -133,7 +132,7 @@ def workbook(baseline_revised: bool = False) -> bytes:
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database that already holds imported history up to the month before RELEASE."""
     folder = tmp_path_factory.mktemp("seeded")
-    store = Store.open(folder / "itx.db")
+    store = migrated_store(folder / "itx.db")
     try:
         import_history(store, history_csv(folder / "history.csv", RELEASE.shift(-1)))
     finally:
@@ -318,7 +317,7 @@ def test_kill_while_loading_the_baseline_into_a_fresh_database(
 def test_kill_during_import_history(point: str, tmp_path: Path, loopback: Loopback) -> None:
     configure(tmp_path, loopback)
     csv = history_csv(tmp_path / "more.csv", Month(2023, 6))
-    rows = len(history_rows(csv.read_bytes(), label="more.csv"))
+    rows = len(history_observations(csv.read_bytes(), label="more.csv")[0])
     crashed = run_cli(tmp_path, "import-history", str(csv), ITX_CRASH_AT=point)
     assert crashed.returncode == KILLED, crashed.stderr
     db = tmp_path / "itx.db"

@@ -14,13 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Loopback, write_config
+from conftest import Loopback, migrated_store, write_config
 from faultkit import cli_env, report
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
 from itx_scraper.ingest import import_history
-from itx_scraper.store import Store
 
 PATH = "/ecodata/dt.xls"
 # Distinct, unguessable-looking tokens, one per place a secret can hide.
@@ -91,7 +90,7 @@ def test_planted_tokens_never_leak(tmp_path: Path, loopback: Loopback) -> None:
         "period,usd_million\n"
         + "".join(f"{m},{v}\n" for m, v in sorted(published_ict().items()) if m <= Month(2023, 11))
     )
-    store = Store.open(db)
+    store = migrated_store(db)
     import_history(store, history)
     store.close()
     # Keep a connection open so that the -wal and -shm files stay on disk to be searched.

@@ -16,14 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Loopback, write_config
+from conftest import Loopback, migrated_store, write_config
 from faultkit import Done, cli_env, integrity, report, sql
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
-from itx_scraper.ingest import history_rows, import_history
+from itx_scraper.ingest import history_observations, import_history
 from itx_scraper.spiders.sbp_ebops import parse_workbook
-from itx_scraper.store import Store
 
 PATH = "/ecodata/dt.xls"
 RELEASE = Month(2023, 12)
@@ -45,10 +44,10 @@ class Seeded:
         lines += [f"{m},{v}" for m, v in sorted(published_ict().items()) if m < RELEASE]
         self.csv = folder / "history.csv"
         self.csv.write_text("\n".join(lines) + "\n")
-        self.history = len(history_rows(self.csv.read_bytes(), label="h"))
+        self.history = len(history_observations(self.csv.read_bytes(), label="h")[0])
 
     def seed(self) -> None:
-        store = Store.open(self.db)
+        store = migrated_store(self.db)
         try:
             import_history(store, self.csv)
         finally:

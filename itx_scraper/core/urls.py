@@ -1,0 +1,71 @@
+"""Which URLs a run may request: http(s) only, to a configured host and port. One rule for all.
+
+Config URLs, links found on list pages and feeds, and redirects all pass :func:`refusal`.
+Scrapy's file, ftp, data and s3 handlers are switched off in settings as well, so that a
+link such as ``file://host/etc/passwd`` can never be read into the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A host (and its subdomains) on one port that a source may request."""
+
+    host: str
+    port: int
+
+    def admits(self, host: str, port: int) -> bool:
+        return port == self.port and (host == self.host or host.endswith("." + self.host))
+
+
+def split(url: str) -> tuple[str, str, int] | None:
+    """(scheme, lower-case host, port) of an absolute http(s) URL; None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if scheme not in SCHEMES or not host:
+        return None
+    return scheme, host, port if port is not None else DEFAULT_PORTS[scheme]
+
+
+def origins(urls: Iterable[str], *, strip_www: bool = False) -> frozenset[Origin]:
+    """The origins named by configured URLs; ``strip_www`` also admits the bare domain."""
+    found = set()
+    for url in urls:
+        parts = split(url)
+        if parts is None:
+            continue
+        _, host, port = parts
+        found.add(Origin(host.removeprefix("www.") if strip_www else host, port))
+    return frozenset(found)
+
+
+def refusal(url: str, allowed: Iterable[Origin]) -> str | None:
+    """Why ``url`` may not be requested, or None when it may."""
+    scheme = urlsplit(url.strip()).scheme.lower() if ":" in url else ""
+    if scheme and scheme not in SCHEMES:
+        return f"scheme {scheme!r} is not http or https"
+    if "\\" in url or any(ord(char) < 33 for char in url.strip()):
+        # Parsers disagree on what host such a URL names: refuse it rather than guess.
+        return "a backslash or control character in the URL"
+    if "@" in urlsplit(url.strip()).netloc:
+        return "user info in the URL"
+    parts = split(url)
+    if parts is None:
+        return "not an absolute http(s) URL"
+    _, host, port = parts
+    if not any(origin.admits(host, port) for origin in allowed):
+        return f"{host}:{port} is not a configured host and port"
+    return None

@@ -1,0 +1,85 @@
+"""After a crawl: read the fetch log and release history, apply the health and calendar rules,
+record ``source_error``, ``source_recovered`` and ``overdue`` alerts in the outbox."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from itx_scraper.alerts.outbox import Outbox
+from itx_scraper.core import clock
+from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.sources import SOURCES
+from itx_scraper.ops import calendar
+from itx_scraper.ops.health import (
+    HEALTH_KINDS,
+    HealthRules,
+    Streak,
+    attempts,
+    evaluate,
+    streak,
+    title_of,
+)
+
+if TYPE_CHECKING:
+    from itx_scraper.alerts.events import Event
+    from itx_scraper.core.config import Config
+    from itx_scraper.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def _with_facts(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "facts": json.loads(row["facts"] or "{}")} for row in rows]
+
+
+def source_streak(store: Store, source: str) -> Streak:
+    """The source's current run of failures (and its last success), read lazily newest first."""
+    return streak(attempts(source, store.fetches_newest_first(source)))
+
+
+def calendar_sources(sources: Iterable[str]) -> list[str]:
+    """Sources with a release calendar: the official ones."""
+    return [s for s in sources if s in SOURCES and SOURCES[s].official]
+
+
+def forecasts(store: Store, sources: Iterable[str]) -> dict[str, calendar.Forecast]:
+    found = {}
+    for source in calendar_sources(sources):
+        predicted = calendar.forecast(source, store.period_first_seen(source))
+        if predicted is not None:
+            found[source] = predicted
+    return found
+
+
+def check(store: Store, config: Config, sources: Sequence[str], outbox: Outbox) -> int:
+    """Health and overdue alerts for ``sources``; returns alerts added."""
+    rules = HealthRules.from_config(config)
+    now = clock.now()
+    prior_health = _with_facts(store.alerts_for(HEALTH_KINDS))
+    prior_overdue = _with_facts(store.alerts_for(("overdue",)))
+    raised: list[Event] = []
+    for source in sources:
+        current = source_streak(store, source)
+        raised += evaluate(source, title_of(source), current, prior_health, now=now, rules=rules)
+        if rules.overdue and source in calendar_sources([source]):
+            first_seen = store.period_first_seen(source)
+            raised += calendar.overdue_events(
+                source,
+                title_of(source),
+                calendar.forecast(source, first_seen),
+                dict(first_seen),
+                prior_overdue,
+                today=now.date(),
+                overdue_days=rules.overdue_days,
+                checked=current.last_attempt is not None and not current.last_attempt.failed,
+            )
+    checkpoint("health.evaluated")
+    if not raised:
+        return 0
+    for event in raised:
+        logger.info("%s: %s", event.kind, event.facts.get("title"))
+    with store.transaction():
+        return outbox.record(store, raised, None)

@@ -1,0 +1,59 @@
+"""One rule decides which URLs a run may request: http(s), a configured host and port."""
+
+from __future__ import annotations
+
+import pytest
+
+from itx_scraper.core.urls import Origin, origins, refusal
+
+SBP = origins(["https://archive.sbp.org.pk/ecodata/dt.xls"])
+LOOPBACK = origins(["http://127.0.0.1:8080/news"])
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed", "reason"),
+    [
+        pytest.param("https://archive.sbp.org.pk/x.xls", SBP, None, id="same-host"),
+        pytest.param("https://ARCHIVE.sbp.org.pk./x.xls", SBP, None, id="case-and-dot"),
+        pytest.param("https://x.archive.sbp.org.pk/a", SBP, None, id="subdomain"),
+        pytest.param("https://archive.sbp.org.pk:443/a", SBP, None, id="explicit-port"),
+        pytest.param("https://www.sbp.org.pk/a", SBP, "not a configured host", id="sibling"),
+        pytest.param("https://evilarchive.sbp.org.pk/", SBP, "not a configured", id="suffix"),
+        pytest.param("https://archive.sbp.org.pk:8443/a", SBP, "not a configured", id="port"),
+        pytest.param("http://archive.sbp.org.pk/a", SBP, "not a configured", id="http-port-80"),
+        pytest.param("file://archive.sbp.org.pk/etc/passwd", SBP, "scheme 'file'", id="file"),
+        pytest.param("file:///dev/zero", SBP, "scheme 'file'", id="file-local"),
+        pytest.param("ftp://archive.sbp.org.pk/x", SBP, "scheme 'ftp'", id="ftp"),
+        pytest.param("data:text/html,<b>x</b>", SBP, "scheme 'data'", id="data"),
+        pytest.param("s3://bucket/x", SBP, "scheme 's3'", id="s3"),
+        pytest.param("javascript:void(0)", SBP, "scheme 'javascript'", id="javascript"),
+        pytest.param("mailto:info@sbp.org.pk", SBP, "scheme 'mailto'", id="mailto"),
+        pytest.param("tel:+92519207077", SBP, "scheme 'tel'", id="tel"),
+        pytest.param("archive.sbp.org.pk/x.xls", SBP, "not an absolute", id="no-scheme"),
+        pytest.param("//archive.sbp.org.pk/x.xls", SBP, "not an absolute", id="scheme-relative"),
+        pytest.param("https://archive.sbp.org.pk@evil.org/", SBP, "user info", id="userinfo"),
+        pytest.param("https://evil.org\\@archive.sbp.org.pk/", SBP, "backslash", id="backslash"),
+        pytest.param("https://archive.sbp.org.pk:99999/", SBP, "not an absolute", id="bad-port"),
+        pytest.param("http://127.0.0.1:8080/news/1", LOOPBACK, None, id="loopback"),
+        pytest.param("http://127.0.0.1:8081/news/1", LOOPBACK, "127.0.0.1:8081", id="other-port"),
+        pytest.param("http://localhost:8080/", LOOPBACK, "not a configured", id="localhost"),
+    ],
+)
+def test_refusal(url: str, allowed: frozenset[Origin], reason: str | None) -> None:
+    found = refusal(url, allowed)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and reason in found
+
+
+def test_origins_of_configured_urls() -> None:
+    assert origins(["https://www.dawn.com/feeds/business", "http://127.0.0.1:9/x"]) == {
+        Origin("www.dawn.com", 443),
+        Origin("127.0.0.1", 9),
+    }
+    # Outlets put feeds on www. and articles on the bare domain: the press allows both.
+    wide = origins(["https://www.dawn.com/feeds/business"], strip_www=True)
+    assert refusal("https://dawn.com/news/1", wide) is None
+    assert refusal("https://www.dawn.com/news/1", wide) is None
+    assert origins(["not a url", "mailto:x@y.z"]) == frozenset()
