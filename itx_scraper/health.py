@@ -261,10 +261,17 @@ def calendar_sources(sources: Iterable[str]) -> list[str]:
     return [s for s in sources if s in SOURCES and SOURCES[s].official]
 
 
+def source_forecast(
+    store: Store, source: str, first_seen: Sequence[tuple[str, str]]
+) -> release_calendar.Forecast | None:
+    """A source's forecast from its stored history: first sightings and Last-Modified."""
+    return release_calendar.forecast(source, first_seen, store.period_last_modified(source))
+
+
 def forecasts(store: Store, sources: Iterable[str]) -> dict[str, release_calendar.Forecast]:
     found = {}
     for source in calendar_sources(sources):
-        predicted = release_calendar.forecast(source, store.period_first_seen(source))
+        predicted = source_forecast(store, source, store.period_first_seen(source))
         if predicted is not None:
             found[source] = predicted
     return found
@@ -287,7 +294,7 @@ def check(store: Store, config: Config, sources: Sequence[str]) -> int:
             raised += release_calendar.overdue_events(
                 source,
                 title_of(source),
-                release_calendar.forecast(source, first_seen),
+                source_forecast(store, source, first_seen),
                 dict(first_seen),
                 prior_overdue,
                 today=now.date(),
