@@ -1,6 +1,6 @@
 """P1, detection delay: years of monthly SBP releases replayed through the daemon's scheduler.
 
-Run from the project root (no network, no database, about a minute):
+Run from the project root (no network, no database, about 10 s):
 
     .venv/bin/python tests/benchmarks/detection.py [--years N] [--seed S]
 
