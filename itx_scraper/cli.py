@@ -17,6 +17,7 @@ import click
 from itx_scraper import __version__
 from itx_scraper.core import clock, config, exitcodes
 from itx_scraper.core.errors import ConfigError, ItxError, LockedError
+from itx_scraper.ops.daemon import DEFAULT_CYCLE_TIMEOUT, DEFAULT_IDLE, DEFAULT_INTERVAL, MAX_JITTER
 from itx_scraper.query.export import FORMATS
 
 if TYPE_CHECKING:
@@ -508,7 +509,10 @@ def demo_command(notify_url: str | None, workdir: Path | None, verbose: int) -> 
     "--interval",
     type=click.FloatRange(min=1),
     metavar="SECONDS",
-    help="Start a cycle this often while a release is expected (default 3600).",
+    help=(
+        "Start a cycle this often while a release is expected, and while nothing is known"
+        f" (default {DEFAULT_INTERVAL:g})."
+    ),
 )
 @click.option(
     "--cron",
@@ -519,16 +523,16 @@ def demo_command(notify_url: str | None, workdir: Path | None, verbose: int) -> 
 @click.option(
     "--idle-interval",
     type=click.FloatRange(min=0),
-    default=6 * 3600.0,
+    default=DEFAULT_IDLE,
     show_default=True,
     metavar="SECONDS",
-    help="Outside release windows, at most one cycle this often (0: off).",
+    help="While no release is expected, at most one cycle this often (0: --interval always).",
 )
 @click.option(
     "--jitter",
     type=click.FloatRange(min=0),
     metavar="SECONDS",
-    help="Random delay added to each start (default: a tenth of the gap, max 60).",
+    help=f"Random delay added to each start (default: a tenth of the gap, max {MAX_JITTER:g}).",
 )
 @click.option(
     "--source",
@@ -546,7 +550,7 @@ def demo_command(notify_url: str | None, workdir: Path | None, verbose: int) -> 
 @click.option(
     "--cycle-timeout",
     type=click.FloatRange(min=1),
-    default=3600.0,
+    default=DEFAULT_CYCLE_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
     help="Terminate a cycle that runs longer than this.",
@@ -565,17 +569,21 @@ def daemon(
 ) -> None:
     """Run `itx-scraper run` on a schedule, each cycle in a fresh subprocess.
 
-    Checks at --interval (or --cron) while a release is expected, from a day before its
-    window until it arrives, and at most every --idle-interval otherwise. SIGTERM or SIGINT
-    lets the running cycle finish, then exits 0 (a second signal ends the cycle). A cycle
-    that fails or crashes is logged and the daemon goes on.
+    Checks at --interval (or --cron) while a release is expected, at most every
+    --idle-interval otherwise. A release is expected from the first day of a source's window
+    (the lag it published with before) until the month arrives, in the hours (PKT) and on
+    the weekdays of its earlier releases (from the server's Last-Modified; office hours on
+    working days until a year of them exists). With nothing known (no release stored yet,
+    or the month a full cycle overdue), every --interval. SIGTERM or SIGINT lets the running
+    cycle finish, then exits 0 (a second signal ends the cycle). A cycle that fails or
+    crashes is logged and the daemon goes on.
     """
     from itx_scraper.ops import daemon as daemon_module
 
     setup_logging(max(verbose, 1), False)  # the daemon's log is its output: INFO by default
     cfg = load_config(config_path, db_path, sources)
     if interval is None and cron is None:
-        interval = 3600.0
+        interval = DEFAULT_INTERVAL
     try:
         schedule = daemon_module.Schedule(
             interval=interval, cron=cron, idle_interval=idle_interval, jitter=jitter

@@ -1,12 +1,23 @@
-"""Daemon scheduling: intervals, cron, the release calendar's quiet periods, jitter."""
+"""Daemon scheduling: intervals, cron, the release calendar's dense and quiet periods, jitter."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from itx_scraper.ops.daemon import Schedule, cycle_command, jitter_limit, next_start
+from itx_scraper.ops.calendar import PKT, forecast
+from itx_scraper.ops.daemon import (
+    DEFAULT_IDLE,
+    DEFAULT_INTERVAL,
+    Schedule,
+    cycle_command,
+    jitter_limit,
+    next_start,
+    next_wait,
+    plan,
+)
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -74,3 +85,64 @@ def test_cycle_command_passes_config_and_database(tmp_path) -> None:
     assert command[command.index("--db") + 1] == str(tmp_path / "x.db")
     assert command[command.index("--config") + 1] == str(tmp_path / "itx.toml")
     assert command[-3:] == ["--source", "sbp_ebops", "-v"]
+
+
+# -- the default schedule against the release calendar ----------------------------------------
+
+# sbp_ebops with 2024-03 as its newest month: April is expected 17-22 May 2024 (Friday to
+# Wednesday), polled densely 09:00-18:00 PKT on working days until it arrives.
+WAITING = forecast("sbp_ebops", [("2024-03", "2024-04-20T05:00:00+00:00")])
+# April arrived on Monday 20 May at 10:07 PKT: May is expected from Monday 17 June.
+ARRIVED = forecast(
+    "sbp_ebops",
+    [("2024-03", "2024-04-20T05:00:00+00:00"), ("2024-04", "2024-05-20T05:07:00+00:00")],
+)
+DEFAULT = Schedule(interval=DEFAULT_INTERVAL, idle_interval=DEFAULT_IDLE, jitter=0)
+
+
+def pkt(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=PKT)
+
+
+@pytest.mark.parametrize(
+    ("case", "forecast_", "last_start", "expected"),
+    [
+        ("dense in office hours of a window day", WAITING, "2024-05-17 10:00", "2024-05-17 10:10"),
+        ("one more just after the hours end", WAITING, "2024-05-17 17:55", "2024-05-17 18:05"),
+        ("then sparse", WAITING, "2024-05-17 18:05", "2024-05-18 00:05"),
+        ("sparse at night", WAITING, "2024-05-18 00:05", "2024-05-18 06:05"),
+        ("sparse over the weekend", WAITING, "2024-05-19 18:05", "2024-05-20 00:05"),
+        ("sparse, then at the start of the hours", WAITING, "2024-05-20 06:05", "2024-05-20 09:00"),
+        ("sparse before the window", WAITING, "2024-05-10 12:00", "2024-05-10 18:00"),
+        ("quiet after arrival", ARRIVED, "2024-05-20 10:07", "2024-05-20 16:07"),
+        ("quiet until the next window", ARRIVED, "2024-06-17 06:00", "2024-06-17 09:00"),
+        ("dense in the next window", ARRIVED, "2024-06-17 09:00", "2024-06-17 09:10"),
+    ],
+)
+def test_default_schedule_follows_the_release_calendar(
+    case: str, forecast_, last_start: str, expected: str
+) -> None:
+    started = pkt(last_start)
+    now = started + timedelta(seconds=5)  # the cycle took five seconds
+    state = plan([forecast_], now)
+    wait = next_wait(DEFAULT, now, started, state, random.Random(0))
+    assert now + timedelta(seconds=wait) == pkt(expected), case
+
+
+def test_default_jitter_is_at_most_a_minute() -> None:
+    schedule = Schedule(interval=DEFAULT_INTERVAL, idle_interval=DEFAULT_IDLE)
+    started = pkt("2024-05-17 10:00")
+    state = plan([WAITING], started)
+    waits = {
+        next_wait(schedule, started, started, state, random.Random(seed)) for seed in range(50)
+    }
+    assert all(DEFAULT_INTERVAL <= w <= DEFAULT_INTERVAL + 60 for w in waits)
+    assert len(waits) > 1  # it does vary
+
+
+def test_with_nothing_known_the_daemon_polls_at_its_interval() -> None:
+    started = pkt("2024-05-18 03:00")  # a Saturday night
+    now = started + timedelta(seconds=5)
+    state = plan([], now)
+    assert state.hot and state.note == "no release seen yet"
+    assert next_wait(DEFAULT, now, started, state, random.Random(0)) == DEFAULT_INTERVAL - 5

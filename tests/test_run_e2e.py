@@ -239,8 +239,10 @@ def test_unknown_sections_warn_even_when_quiet(
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
         "itx-scraper: warning: config: unknown section or key 'someday' ignored",
-        "itx-scraper: warning: config: unknown key 'max_atempts' in [alerts] ignored;"
-        " did you mean 'max_attempts'?",
+        (
+            "itx-scraper: warning: config: unknown key 'max_atempts' in [alerts] ignored;"
+            " did you mean 'max_attempts'?"
+        ),
     ]
 
 

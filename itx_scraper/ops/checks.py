@@ -45,10 +45,17 @@ def calendar_sources(sources: Iterable[str]) -> list[str]:
     return [s for s in sources if s in SOURCES and SOURCES[s].official]
 
 
+def source_forecast(
+    store: Store, source: str, first_seen: Sequence[tuple[str, str]]
+) -> calendar.Forecast | None:
+    """A source's forecast from its stored history: first sightings and Last-Modified."""
+    return calendar.forecast(source, first_seen, store.period_last_modified(source))
+
+
 def forecasts(store: Store, sources: Iterable[str]) -> dict[str, calendar.Forecast]:
     found = {}
     for source in calendar_sources(sources):
-        predicted = calendar.forecast(source, store.period_first_seen(source))
+        predicted = source_forecast(store, source, store.period_first_seen(source))
         if predicted is not None:
             found[source] = predicted
     return found
@@ -69,7 +76,7 @@ def check(store: Store, config: Config, sources: Sequence[str], outbox: Outbox) 
             raised += calendar.overdue_events(
                 source,
                 title_of(source),
-                calendar.forecast(source, first_seen),
+                source_forecast(store, source, first_seen),
                 dict(first_seen),
                 prior_overdue,
                 today=now.date(),

@@ -10,23 +10,26 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as day_time
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from croniter import croniter
-
 from itx_scraper.core import clock, exitcodes
-from itx_scraper.ops import calendar as release_calendar
 
 if TYPE_CHECKING:
     from itx_scraper.core.config import Config
+    from itx_scraper.ops.calendar import Forecast
+
+# The CLI's defaults: each written only here. Heavier imports (croniter, the calendar) wait
+# until they are used, so that the CLI can read these without paying for them.
+DEFAULT_INTERVAL = 600.0  # in a source's publication hours, from its window until it arrives
+DEFAULT_IDLE = 6 * 3600.0  # at most one cycle per six hours otherwise
+DEFAULT_CYCLE_TIMEOUT = 3600.0
+MAX_JITTER = 60.0  # the default jitter is a tenth of the gap, at most this
 
 logger = logging.getLogger(__name__)
-DEFAULT_IDLE = 6 * 3600.0  # outside release windows, at most one cycle per six hours
 KILL_GRACE = 30.0  # seconds between SIGTERM and SIGKILL for a cycle over its timeout
 
 
@@ -34,8 +37,8 @@ KILL_GRACE = 30.0  # seconds between SIGTERM and SIGKILL for a cycle over its ti
 class Schedule:
     """When cycles start: every ``interval`` seconds or on a cron expression.
 
-    Outside release windows (see release_calendar.hot) cycles are spaced at least
-    ``idle_interval`` apart; an idle interval not above the interval turns that off.
+    Outside the release calendar's dense periods (see release_calendar.hot) cycles are spaced
+    at least ``idle_interval`` apart; an idle interval not above the interval turns that off.
     """
 
     interval: float | None = None
@@ -48,6 +51,8 @@ class Schedule:
             raise ValueError("give exactly one of --interval and --cron")
         if self.interval is not None and self.interval <= 0:
             raise ValueError("--interval must be positive")
+        from croniter import croniter
+
         if self.cron is not None and not croniter.is_valid(self.cron):
             raise ValueError(f"not a valid cron expression: {self.cron!r}")
 
@@ -61,6 +66,8 @@ def next_start(
     window_opens: datetime | None,
 ) -> datetime:
     """The next cycle's start, before jitter. Pure, so the calendar logic is testable."""
+    from croniter import croniter
+
     quiet_until = (
         last_start + timedelta(seconds=schedule.idle_interval)
         if last_start is not None and not hot
@@ -88,6 +95,8 @@ def next_start(
 
 
 def jitter_limit(schedule: Schedule, now: datetime) -> float:
+    from croniter import croniter
+
     if schedule.jitter is not None:
         return max(0.0, schedule.jitter)
     if schedule.interval is not None:
@@ -96,7 +105,7 @@ def jitter_limit(schedule: Schedule, now: datetime) -> float:
         times = croniter(schedule.cron, now.astimezone())
         first = times.get_next(datetime)
         gap = (times.get_next(datetime) - first).total_seconds()
-    return min(60.0, gap / 10)
+    return min(MAX_JITTER, gap / 10)
 
 
 @dataclass
@@ -183,10 +192,26 @@ class CalendarState:
     note: str
 
 
-def calendar_state(config: Config, today: date) -> CalendarState:
+def plan(forecasts: Iterable[Forecast], now: datetime) -> CalendarState:
+    """Dense now or not, and when the next dense period opens. Pure: forecasts come in."""
+    from itx_scraper.ops import calendar as release_calendar
+
+    items = list(forecasts)
+    notes = [
+        f"{f.source}: {f.period.label} expected {f.earliest}..{f.due}, {f.timing.describe()}"
+        for f in items
+    ]
+    return CalendarState(
+        release_calendar.hot(items, now),
+        release_calendar.next_window(items, now),
+        "; ".join(notes) or "no release seen yet",
+    )
+
+
+def calendar_state(config: Config, now: datetime) -> CalendarState:
     """Read the release calendar from the database (read only; a missing one means 'hot')."""
-    from itx_scraper.ops import checks
     from itx_scraper.core.errors import ItxError
+    from itx_scraper.ops import checks
     from itx_scraper.store import Store
 
     if not config.db.exists():
@@ -200,14 +225,23 @@ def calendar_state(config: Config, today: date) -> CalendarState:
         forecasts = checks.forecasts(store, config.run_sources).values()
     finally:
         store.close()
-    hot = release_calendar.hot(forecasts, today)
-    opens = release_calendar.next_window(forecasts)
-    notes = [f"{f.source}: {f.period.label} expected {f.earliest}..{f.due}" for f in forecasts]
-    return CalendarState(
-        hot,
-        datetime.combine(opens, day_time(), tzinfo=UTC) if opens else None,
-        "; ".join(notes) or "no release seen yet",
-    )
+    return plan(forecasts, now)
+
+
+def next_wait(
+    schedule: Schedule,
+    now: datetime,
+    last_start: datetime | None,
+    state: CalendarState,
+    rng: random.Random,
+) -> float:
+    """Seconds to sleep before the next cycle: ``next_start`` plus jitter (none before the
+    first cycle of an interval schedule, which starts at once)."""
+    start = next_start(schedule, now, last_start, hot=state.hot, window_opens=state.window_opens)
+    wait = (start - now).total_seconds()
+    if last_start is not None or schedule.cron is not None:
+        wait += rng.uniform(0, jitter_limit(schedule, now))
+    return wait
 
 
 def serve(
@@ -216,7 +250,7 @@ def serve(
     command: Sequence[str],
     *,
     max_cycles: int | None = None,
-    cycle_timeout: float = 3600.0,
+    cycle_timeout: float = DEFAULT_CYCLE_TIMEOUT,
     rng: random.Random | None = None,
 ) -> int:
     """Loop until SIGTERM/SIGINT (or ``max_cycles``); always returns exit code 0."""
@@ -228,17 +262,12 @@ def serve(
     last_start: datetime | None = None
     while not stop.requested:
         now = clock.now()
-        state = calendar_state(config, now.date())
-        start = next_start(
-            schedule, now, last_start, hot=state.hot, window_opens=state.window_opens
-        )
-        wait = (start - now).total_seconds()
-        if last_start is not None or schedule.cron is not None:
-            wait += rng.uniform(0, jitter_limit(schedule, now))
+        state = calendar_state(config, now)
+        wait = next_wait(schedule, now, last_start, state, rng)
         logger.info(
             "next cycle in %.0f s (%s; %s)",
             wait,
-            "release window" if state.hot else "quiet period",
+            "release hours" if state.hot else "quiet period",
             state.note,
         )
         if wait > 0 and stop.event.wait(wait):
@@ -260,5 +289,5 @@ def serve(
 def describe(schedule: Schedule) -> str:
     when = f"every {schedule.interval:g} s" if schedule.interval else f"cron {schedule.cron!r}"
     if schedule.idle_interval > (schedule.interval or 0):
-        when += f" in release windows, at most every {schedule.idle_interval:g} s otherwise"
+        when += f" in release hours, at most every {schedule.idle_interval:g} s otherwise"
     return when

@@ -96,7 +96,10 @@ class DocumentSpider(scrapy.Spider):
         )
         if response.status == 304:
             if not meta.get("itx_conditional"):  # we sent no validator: nothing to compare
-                doc.error_class, doc.error = "http", f"304 without a prior fetch from {response.url}"
+                doc.error_class, doc.error = (
+                    "http",
+                    f"304 without a prior fetch from {response.url}",
+                )
                 return doc
             doc.not_modified = True
             return doc

@@ -697,6 +697,20 @@ class Store:
             [series, *periods, *sources],
         )
 
+    def period_last_modified(self, source: str) -> dict[str, str]:
+        """Last-Modified of the first parsed copy of each period, where the server sent one
+        (the release calendar learns publication hours from it)."""
+        return dict(
+            self._execute(
+                """SELECT latest_period, last_modified FROM releases
+                   WHERE id IN (SELECT min(id) FROM releases
+                                WHERE source = ? AND parse_status = 'ok'
+                                  AND latest_period IS NOT NULL GROUP BY latest_period)
+                     AND last_modified IS NOT NULL""",
+                [source],
+            ).fetchall()
+        )
+
 
 def fts_query(query: str) -> str:
     """Plain words to an FTS5 query that matches all of them (quoted: no operators)."""
