@@ -52,7 +52,7 @@ _STATUS_RE = re.compile(
 _MARKER_RE = re.compile(r"^\(?\s*(p|r|provisional|revised)\s*\)?$", re.IGNORECASE)
 _MONTH = r"([a-z]{3,9})\.?"
 _SPAN = rf"{_MONTH}(?:\s?-\s?{_MONTH})?"
-_FY = r"(?:fy\s?-?\s?(\d{4}|\d{2})|(\d{4})\s?-\s?(\d{2}))"
+_FY = r"(?:(?:fy\s?-?\s?)?(\d{4})\s?-\s?(\d{2})|fy\s?-?\s?(\d{4}|\d{2}))"
 _SPAN_RE = re.compile(rf"^{_SPAN}$", re.IGNORECASE)
 _SPAN_FY_RE = re.compile(rf"^{_SPAN}[\s,]*{_FY}$", re.IGNORECASE)
 _SPAN_YEAR_RE = re.compile(rf"^{_SPAN}[\s,'-]*(\d{{4}}|\d{{2}})$", re.IGNORECASE)
@@ -218,7 +218,8 @@ def _year(digits: str) -> int | None:
     return year if _YEARS[0] <= year <= _YEARS[1] else None
 
 
-def _fiscal_year(two_or_four: str | None, first: str | None, second: str | None) -> int | None:
+def _fiscal_year(first: str | None, second: str | None, two_or_four: str | None) -> int | None:
+    """'FY26', 'FY2026', '2025-26' or 'FY2025-26' as the year the fiscal year ends."""
     if two_or_four:
         number = int(two_or_four)
         year = number if len(two_or_four) == 4 else fiscal_year_from_two_digits(number)
@@ -793,6 +794,7 @@ class SheetTable:
         figures: list[Figure] = []
         warnings: list[str] = []
         seen: dict[str, Figure] = {}
+        whole_fytd = _is_cumulative([instance.label])
         for row, column, period in cells:
             assert period is not None
             ref = cell_ref(row, column.col)
@@ -807,7 +809,7 @@ class SheetTable:
             if value is None:
                 continue
             start, end = period.start, period.end
-            if (column.cumulative or _is_cumulative([instance.label])) and period.is_month:
+            if (column.cumulative or whole_fytd) and period.is_month:
                 start = fiscal_year_start(end.fiscal_year)
             figure = Figure(
                 start=start,
@@ -1006,16 +1008,27 @@ def _down(
     sheet: _Sheet, period_col: int, singles: dict[tuple[int, int], PeriodHeader]
 ) -> SheetTable:
     period_rows = sorted(r for (r, c) in singles if c == period_col)
-    first_row, last_row = period_rows[0], period_rows[-1]
-    for r in range(first_row, last_row + 1):
+    first_row = period_rows[0]
+    # Below the first month, numbers need a readable period: a new month that cannot be read
+    # must fail, never look like 'no new data'.
+    for r in range(first_row, len(sheet.grid)):
         value = sheet.cell(r, period_col)
-        if (r, period_col) in singles or _blank(value):
+        if (r, period_col) in singles:
             continue
-        if any(_is_number(v) for c, v in enumerate(sheet.grid[r]) if c != period_col):
+        number = next(
+            (c for c, v in enumerate(sheet.grid[r]) if c > period_col and _is_number(v)), None
+        )
+        if number is None:
+            continue
+        if _blank(value):
             raise LayoutError(
-                f"layout: unreadable period {_printed(value)!r} at {cell_ref(r, period_col)}"
-                f" in sheet {sheet.name!r}"
+                f"layout: number at {cell_ref(r, number)} has no period in"
+                f" {cell_ref(r, period_col)} in sheet {sheet.name!r}"
             )
+        raise LayoutError(
+            f"layout: unreadable period {_printed(value)!r} at {cell_ref(r, period_col)}"
+            f" in sheet {sheet.name!r}"
+        )
     marker_col = next(
         (
             c
