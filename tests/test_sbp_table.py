@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import math
 import random
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import python_calamine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sbp_tables import (
     EXPORTS,
     FDI_LABELS,
@@ -546,6 +549,35 @@ def test_not_a_workbook(
     with pytest.raises(error, match=text) as info:
         read_table(body)
     assert "\n" not in str(info.value)
+
+
+@functools.cache
+def _pristine(fmt: str) -> bytes:
+    return build(summary_grid(MAR26), fmt)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fmt=st.sampled_from(["xls", "xlsx"]),
+    edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=12),
+    cut=st.floats(0.05, 1.0),
+)
+def test_damaged_bytes_fail_only_with_parse_errors(
+    fmt: str, edits: list[tuple[float, int]], cut: float
+) -> None:
+    """Flipped bytes or a cut-off body: figures come out, or a ParseError; nothing else."""
+    body = bytearray(_pristine(fmt))
+    for where, byte in edits:
+        body[int(where * len(body))] = byte
+    damaged = bytes(body[: max(1, int(cut * len(body)))])
+    try:
+        table = read_table(damaged)
+        for sheet in table.sheets:
+            for info in sheet.series_list:
+                for part in info.parts or (None,):
+                    sheet.series(info.name, part)
+    except ParseError as exc:
+        assert str(exc) and "\n" not in str(exc)
 
 
 def test_sheet_without_a_table_is_reported_not_fatal() -> None:

@@ -68,7 +68,6 @@ _UNIT_RE = re.compile(
     r"^(?:(?:amount|values?|figures?)\s+in\s+|in\s+)?"
     rf"(?:(thousand|million|billion)s?\s+(?:of\s+)?{_CURRENCY}|{_CURRENCY}\s+(thousand|million|billion)s?)$"
 )
-_SCALES = ("thousand", "million", "billion")
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
 
 _NUMBER_TEXT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$", re.ASCII)
@@ -345,7 +344,7 @@ def to_million(value: float, scale: str) -> float:
 
 
 def _unit_candidates(text: str) -> list[str]:
-    found = [group for group in _PAREN_RE.findall(text)]
+    found = list(_PAREN_RE.findall(text))
     if len(text) <= 40:
         found.append(text)
     return [candidate for candidate in found if _UNIT_HINT_RE.search(candidate.casefold())]
@@ -381,13 +380,15 @@ def _merge_map(
     ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]], rows: int, width: int, name: str
 ) -> dict[tuple[int, int], tuple[int, int, int, int]]:
     merges: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    work = 0
     for (r1, c1), (r2, c2) in ranges:
         span = (r1, c1, min(r2, rows - 1), min(c2, width - 1))
+        work += max(0, span[2] - r1 + 1) * max(0, span[3] - c1 + 1)
+        if work > MAX_CELLS:  # overlapping ranges could otherwise cost grid x ranges
+            raise TooLargeError(f"sheet {name!r} declares over {MAX_CELLS:,} merged cells")
         for r in range(r1, span[2] + 1):
             for c in range(c1, span[3] + 1):
                 merges[(r, c)] = span
-        if len(merges) > MAX_CELLS:
-            raise TooLargeError(f"sheet {name!r} declares over {MAX_CELLS:,} merged cells")
     return merges
 
 
@@ -481,7 +482,7 @@ def _pair_counts(sheet: _Sheet) -> Counter[int]:
     return counts
 
 
-def _find_unit(sheet: _Sheet, rows: range) -> tuple[str, str, float]:
+def _find_unit(sheet: _Sheet, rows: range) -> tuple[str, str, str]:
     """(unit text as printed, cell, scale) from the rows above the figures."""
     found: dict[str, tuple[str, str]] = {}
     for r in rows:
