@@ -6,6 +6,7 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from itx_scraper.parsers.ebops import cell_ref
 from itx_scraper.parsers.sbp_table import ACROSS, PERCENT, QUALIFIER, display_label
 from itx_scraper.periods import Month
 
@@ -16,15 +17,13 @@ RECORDS = ("high", "low", "none")
 LIST_ALL_MONTHS = 12  # longer month lists are shown as runs
 NAME_LIMIT = 60
 _NAME_RE = re.compile(r"[^a-z0-9]+")
+_BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _LINK_WORDS = frozenset({"and", "of", "the", "in", "on", "for", "with", "from", "to"})
 
 
 def _letter(col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """1-based column number to its letters: 2 -> 'B'."""
+    return cell_ref(0, col - 1)[:-1]
 
 
 def _status(status: str | None) -> str:
@@ -172,7 +171,11 @@ def watch_snippet(
     for chosen in parts:
         found.series(info.name, chosen)  # the snippet must read as printed
         suffix = chosen if len(parts) > 1 or len(info.parts) > 1 else None
-        key = watch_name(name, suffix) if name else watch_name(info.name, suffix)
+        if name:
+            key = name if len(parts) == 1 else watch_name(name, chosen)
+        else:
+            key = watch_name(info.name, suffix)
+        key = key if _BARE_KEY_RE.match(key) else _toml(key)
         shown = label or info.name.replace(QUALIFIER, ": ")
         if chosen and not label and len(info.parts) > 1:
             shown = f"{shown}, {chosen}"

@@ -690,6 +690,9 @@ def test_snippets_parse_and_work_unchanged() -> None:
             "label": "China, net",
         }
     }
+    named = watch_snippet(table, "Total", url=url, part="Inflow", name="fdi inflows")
+    assert named.startswith('[watches."fdi inflows"]\n')
+    assert _watches(named)["fdi inflows"]["part"] == "Inflow"
     every = _watches(watch_snippet(table, "U.A.E", url=url))
     assert list(every) == ["u_a_e_inflow", "u_a_e_outflow", "u_a_e_net"]
     for watch in every.values():
