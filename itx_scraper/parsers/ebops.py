@@ -154,7 +154,7 @@ def _status(marker: str | None) -> str | None:
     return marker.upper() if marker else None
 
 
-def _a1(row: int, col: int) -> str:
+def cell_ref(row: int, col: int) -> str:
     """0-based grid indexes to an Excel reference (0, 0) -> 'A1'."""
     letters = ""
     col += 1
@@ -201,7 +201,7 @@ def _number(cell: object) -> float | None:
 # ---------------------------------------------------------------- loading
 
 
-def _is_panic(exc: BaseException) -> bool:
+def is_panic(exc: BaseException) -> bool:
     # pyo3 turns a Rust panic into PanicException, a BaseException that is not importable.
     return type(exc).__name__ == "PanicException"
 
@@ -219,22 +219,22 @@ def _load_grid(body: bytes, fmt: str) -> tuple[str, Sequence[Sequence[object]]]:
             raise LayoutError(f"layout: sheet {name!r} is empty")
         if (end[0] + 1) * (end[1] + 1) > MAX_CELLS:
             raise TooLargeError(
-                f"sheet {name!r} spans {_a1(0, 0)}:{_a1(*end)}, over {MAX_CELLS:,} cells"
+                f"sheet {name!r} spans {cell_ref(0, 0)}:{cell_ref(*end)}, over {MAX_CELLS:,} cells"
             )
         # skip_empty_area=False keeps index == Excel coordinate - 1 (cell references stay true).
         grid: Sequence[Sequence[object]] = sheet.to_python(skip_empty_area=False)
     except (LayoutError, TooLargeError):
         raise
     except Exception as exc:  # calamine raises many types on hostile bytes
-        raise _unreadable(fmt, body, stage, exc) from exc
+        raise unreadable_workbook(fmt, body, stage, exc) from exc
     except BaseException as exc:
-        if not _is_panic(exc):
+        if not is_panic(exc):
             raise
-        raise _unreadable(fmt, body, stage, exc) from exc
+        raise unreadable_workbook(fmt, body, stage, exc) from exc
     return name, grid
 
 
-def _unreadable(fmt: str, body: bytes, stage: str, exc: BaseException) -> NotADocumentError:
+def unreadable_workbook(fmt: str, body: bytes, stage: str, exc: BaseException) -> NotADocumentError:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return NotADocumentError(
         f"cannot {stage} the {fmt} workbook ({len(body):,} bytes; corrupt or truncated): {reason}"
@@ -266,9 +266,9 @@ def _find_unit(grid: Sequence[Sequence[object]], sheet: str) -> str:
             match = _UNIT_RE.match(norm)
             if not match:
                 raise LayoutError(
-                    f"layout: unknown unit {cell.strip()!r} at {_a1(r, c)} in sheet {sheet!r}"
+                    f"layout: unknown unit {cell.strip()!r} at {cell_ref(r, c)} in sheet {sheet!r}"
                 )
-            units[match.group(1)] = _a1(r, c)
+            units[match.group(1)] = cell_ref(r, c)
     if not units:
         raise LayoutError(f"layout: no '(Amount in Thousand US$)' unit cell in sheet {sheet!r}")
     if len(units) > 1:
@@ -304,7 +304,7 @@ def _find_flow_header(grid: Sequence[Sequence[object]], sheet: str) -> tuple[int
         stray = word in FLOWS if c < best[0] else not _is_blank(cell)
         if stray and c not in covered:
             raise LayoutError(
-                f"layout: column header {cell!r} at {_a1(best_row, c)} is not part of a"
+                f"layout: column header {cell!r} at {cell_ref(best_row, c)} is not part of a"
                 f" Credit/Debit/Net group in sheet {sheet!r}"
             )
     return best_row, best
@@ -333,7 +333,7 @@ def _read_blocks(
         stray = parse_period_header(cell) is not None if c < starts[0] else not _is_blank(cell)
         if stray and c not in covered:
             raise LayoutError(
-                f"layout: period header {cell!r} at {_a1(period_row, c)} has no"
+                f"layout: period header {cell!r} at {cell_ref(period_row, c)} has no"
                 f" Credit/Debit/Net columns below it in sheet {sheet!r}"
             )
     return [_read_block(grid, period_row, c, sheet) for c in starts]
@@ -346,14 +346,14 @@ def _read_block(grid: Sequence[Sequence[object]], period_row: int, col: int, she
         for c in range(col, col + 3)
         if not _is_blank(_cell(grid, period_row, c))
     ]
-    span = f"{_a1(period_row, col)}:{_a1(period_row, col + 2)}"
+    span = f"{cell_ref(period_row, col)}:{cell_ref(period_row, col + 2)}"
     if not found:
         raise LayoutError(f"layout: no period header in {span} of sheet {sheet!r}")
     if len({repr(value) for _, value in found}) > 1:
         texts = ", ".join(repr(value) for _, value in found)
         raise LayoutError(f"layout: several period headers in {span} of sheet {sheet!r}: {texts}")
     c, value = found[0]
-    ref = _a1(period_row, c)
+    ref = cell_ref(period_row, c)
     header = parse_period_header(value)
     if header is None:
         raise LayoutError(f"layout: unreadable period header {value!r} at {ref} in sheet {sheet!r}")
@@ -448,7 +448,7 @@ def _check_orphan_numbers(
         for c, cell in enumerate(grid[row.index]):
             if c not in covered and isinstance(cell, int | float) and not isinstance(cell, bool):
                 raise LayoutError(
-                    f"layout: number {cell!r} at {_a1(row.index, c)} lies under no period"
+                    f"layout: number {cell!r} at {cell_ref(row.index, c)} lies under no period"
                     f" header in sheet {sheet!r}"
                 )
 
@@ -483,7 +483,7 @@ def _observations(
         required = row.code in (SERVICES, ICT)
         for block in blocks:
             for k, flow in enumerate(FLOWS):
-                ref = _a1(row.index, block.col + k)
+                ref = cell_ref(row.index, block.col + k)
                 where = f"{ref} ({row.code} {flow}, {block.text}) of sheet {sheet!r}"
                 try:
                     value = _number(_cell(grid, row.index, block.col + k))
