@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sbp_workbook import Grid, write
 
-from itx_scraper.periods import MONTH_ABBR, MONTH_NAMES, Month, fiscal_year_start
+from itx_scraper.core.periods import MONTH_ABBR, MONTH_NAMES, Month, fiscal_year_start
 
 # ---------------------------------------------------------------- figures
 

@@ -35,7 +35,8 @@ from sbp_tables import (
 )
 from sbp_workbook import Grid
 
-from itx_scraper.errors import LayoutError, NotADocumentError, ParseError, TooLargeError
+from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError, TooLargeError
+from itx_scraper.core.periods import Month, fiscal_year_start
 from itx_scraper.parsers.ebops import parse_ebops
 from itx_scraper.parsers.sbp_table import (
     ACROSS,
@@ -50,8 +51,7 @@ from itx_scraper.parsers.sbp_table import (
     parse_unit,
     read_table,
 )
-from itx_scraper.periods import Month, fiscal_year_start
-from itx_scraper.table_inspect import describe, watch_name, watch_snippet
+from itx_scraper.query.inspect import describe, watch_name, watch_snippet
 
 if TYPE_CHECKING:
     from collections.abc import Callable

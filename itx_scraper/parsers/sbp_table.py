@@ -13,24 +13,24 @@ from typing import TYPE_CHECKING
 
 import python_calamine
 
-from itx_scraper.errors import LayoutError, ParseError, TooLargeError
-from itx_scraper.parsers.ebops import (
-    MAX_CELLS,
-    PeriodHeader,
-    cell_ref,
-    is_panic,
-    normalise_label,
-    parse_period_header,
-    unreadable_workbook,
-)
-from itx_scraper.parsers.sniff import check_zip_bomb, require_format
-from itx_scraper.periods import (
+from itx_scraper.core.errors import LayoutError, ParseError, TooLargeError
+from itx_scraper.core.periods import (
     Month,
     fiscal_year_from_two_digits,
     fiscal_year_start,
     format_range,
     month_number,
 )
+from itx_scraper.parsers.common import normalise_label
+from itx_scraper.parsers.ebops import (
+    MAX_CELLS,
+    PeriodHeader,
+    cell_ref,
+    is_panic,
+    parse_period_header,
+    unreadable_workbook,
+)
+from itx_scraper.parsers.sniff import check_zip_bomb, require_format
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

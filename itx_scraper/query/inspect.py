@@ -6,9 +6,9 @@ import json
 import re
 from typing import TYPE_CHECKING
 
+from itx_scraper.core.periods import Month
 from itx_scraper.parsers.ebops import cell_ref
 from itx_scraper.parsers.sbp_table import ACROSS, PERCENT, QUALIFIER, display_label
-from itx_scraper.periods import Month
 
 if TYPE_CHECKING:
     from itx_scraper.parsers.sbp_table import Period, SeriesInfo, SheetTable, Table
