@@ -188,7 +188,7 @@ def test_read_only_database(what: str, tmp_path: Path, loopback: Loopback) -> No
         done = setup.run(preexec=without_root_override)
     finally:
         target.chmod(mode)
-    one_clear_error(done, "itx-scraper: cannot open database", "readonly database")
+    one_clear_error(done, "itx-scraper: cannot ", "readonly database", str(setup.db))
     setup.assert_intact()
     setup.assert_caught_up()
     report("storage", case=f"read-only database {what}", exit=done.returncode, corrupt=0, lost=0)
