@@ -493,8 +493,8 @@ ROWS = [
     pytest.param(
         "IT exports crossed over $3 billion in FY24.",
         None,
-        [FY(2024, 3000)],
-        id="over-is-not-a-comparison",
+        [FY(2024, 3000, "other")],
+        id="crossed-over-is-a-threshold-not-a-comparison",
     ),
     pytest.param(
         "ICT exports were more than $3.2 billion in FY24.",
