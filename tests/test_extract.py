@@ -866,8 +866,16 @@ def test_fact_json_shape() -> None:
             "usd_million": 310.0,
             "kind": "amount",
             "text": text,
+            "lang": "en",
         },
-        {"start": "2024-04", "end": "2024-04", "pct": 62.0, "kind": "yoy_pct", "text": text},
+        {
+            "start": "2024-04",
+            "end": "2024-04",
+            "pct": 62.0,
+            "kind": "yoy_pct",
+            "text": text,
+            "lang": "en",
+        },
     ]
 
 
