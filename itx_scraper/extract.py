@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -142,10 +143,8 @@ def read_capped(stream: TextIO, name: str) -> str:
     size = len(text.encode("utf-8"))
     if size <= MAX_TEXT_BYTES:
         return text
-    try:
-        size = max(size, os.fstat(stream.fileno()).st_size)
-    except (OSError, ValueError, io.UnsupportedOperation):
-        pass  # a pipe: say how much was read before stopping
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        size = max(size, os.fstat(stream.fileno()).st_size)  # a pipe: what was read
     raise TextTooLarge(
         f"{name} is over the {MAX_TEXT_BYTES // 1_000_000} MB limit for extract "
         f"({size:,} bytes{'' if stream.seekable() else ' read before stopping'})"
@@ -193,6 +192,7 @@ def is_urdu(text: str) -> bool:
 def _urdu_as_english(s: str) -> str:
     """Rewrite Urdu number words, months, counts and phrases in the English the parser reads."""
     s = s.translate(lx.URDU_LETTERS)
+    s = lx.URDU_YEAR_MARK.sub(r"\1 ", lx.URDU_POINT_SPELLINGS.sub(lx.URDU_POINT, s))
     s = lx.URDU_MONTH.sub(lambda m: f" {lx.URDU_MONTHS[m.group(1)]} ", s)
     s = lx.URDU_REVERSED_FY.sub(_unreverse_fy, s)
     s = lx.URDU_NUMBER_RUN.sub(lambda m: _urdu_number_run(m, s), s)
@@ -388,8 +388,8 @@ def _cmp_introduced(s: str, p: Period) -> bool:
     if lx.URDU_COMPARED_AFTER.match(s[p.end : p.end + 20]):
         return True  # Urdu "دسمبر کے مقابلے میں": compared with December
     cue = lx.CMP_BEFORE_PERIOD.search(s[max(0, p.start - 40) : p.start])
-    if cue is None:
-        return False
+    if cue is None or not s[: max(0, p.start - 40) + cue.start()].strip():
+        return False  # "Over July-January, ...": nothing before it to compare with
     from_to = lx.RANGE_WORD.search(s[p.start : p.end])
     return not (cue.group(0).lower().startswith("from") and from_to)  # "From July to April"
 
@@ -527,6 +527,9 @@ def _assign_money(
         p, how = found[k]
         if how == "before":
             p = _before(s, m.start, periods, claimed)
+            owned = k and (monies[k - 1].start > (p.end if p else 0) or found[k - 1][0] is p)
+            if p is not None and m.kind == "target" and owned:
+                p = None  # "$3.8bn in FY25 and the target for this year is $5bn": FY25's own
             found[k] = (p, how)
         if p is not None and (p.rel is not None or p.rel_fy is not None):
             m.cmp = True
@@ -542,7 +545,7 @@ def _assign_money(
                 m.span = shape_span(("fy", 0, 0), "fy", pub.fiscal_year)  # "for the current FY"
             by = lx.BY_YEAR.search(s[m.end : m.end + 40])
             if by is not None:  # "$10 billion by 2029": Pakistan's targets are fiscal years
-                fy = int(by.group("y") or by.group("fy"))
+                fy = int(by.group("a")) + 1 if by.group("a") else int(by.group("fy"))
                 m.span = shape_span(("fy", 0, 0), "fy", fy if fy > 100 else two_digit(fy))
     _comparator_spans(s, monies, [p for p, _ in found])
     for m, (p, _) in zip(monies, found, strict=True):

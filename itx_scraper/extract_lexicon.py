@@ -251,8 +251,9 @@ TARGET_POST = re.compile(
     r"|seven|eight|ten|few)\s+years\b",
     _I,
 )
-BY_YEAR = re.compile(
-    r"\bby\s+(?:the\s+end\s+of\s+)?(?:FY\s*'?(?P<fy>\d{2,4})|(?:June\s+)?(?P<y>(?:19|20)\d{2}))\b",
+BY_YEAR = re.compile(  # "by 2029", "by FY30", "by FY2029-30", "by 2029-30"
+    r"\bby\s+(?:the\s+end\s+of\s+)?(?:FY\s*'?|(?:June\s+)?)(?:(?P<a>(?:19|20)\d{2})\s*[-/]\s*\d{2}"
+    r"|(?P<fy>\d{2,4}))\b",
     _I,
 )
 OTHER_CUE = re.compile(  # not ICT exports of a period: net, surplus, wider aggregates, other flows
@@ -263,7 +264,9 @@ OTHER_CUE = re.compile(  # not ICT exports of a period: net, surplus, wider aggr
     r"|(?<!export )(?<!exports )(?<!ICT )(?<!IT )\bremittances\b(?!\s+(?:from|of|on|through)\s+"
     r"(?:the\s+)?(?:IT|ICT|information|computer|telecom))|\breserves\b|\bFDI\b"
     r"|\bforeign\s+direct\s+investment\b|\bloans?\b|\bdebt\b|\bIMF\b|\bcurrent\s+account\b"
-    r"|\bbudget\w*|\btax\w*|\brevenues?\b",
+    r"|\bbudget\w*|\btax\w*|\brevenues?\b|\baverag\w*"
+    r"|\b(?:computer|telecom\w*|call\s+cent(?:er|re))\s+services\s+exports\b"
+    r"|\bexports\s+of\s+(?:computer|telecom\w*|call\s+cent(?:er|re))\s+services\b",
     _I,
 )
 # Growth rates of these are not export growth.
@@ -392,15 +395,18 @@ URDU_LETTERS = str.maketrans(
     | {"\u0670": None}
 )
 URDU_SCRIPT = re.compile(r"[\u0600-\u06ff]")
-_UR_ONES = (
-    "ایک دو تین چار پانچ چھ سات آٹھ نو دس گیارہ بارہ تیرہ چودہ پندرہ سولہ سترہ اٹھارہ انیس"
-    " بیس اکیس بائیس تئیس چوبیس پچیس چھبیس ستائیس اٹھائیس انتیس تیس اکتیس بتیس تینتیس چونتیس"
-    " پینتیس چھتیس سینتیس اڑتیس انتالیس چالیس اکتالیس بیالیس تینتالیس چوالیس پینتالیس چھیالیس"
-    " سینتالیس اڑتالیس انچاس پچاس اکاون باون ترپن چون پچپن چھپن ستاون اٹھاون انسٹھ ساٹھ اکسٹھ"
-    " باسٹھ تریسٹھ چونسٹھ پینسٹھ چھیاسٹھ سڑسٹھ اڑسٹھ انہتر ستر اکہتر بہتر تہتر چوہتر پچھتر"
-    " چھہتر ستتر اٹھہتر اناسی اسی اکیاسی بیاسی تراسی چوراسی پچاسی چھیاسی ستاسی اٹھاسی نواسی"
-    " نوے اکانوے بانوے ترانوے چورانوے پچانوے چھیانوے ستانوے اٹھانوے ننانوے"
-).split()
+_UR_TENS = (  # 1-19, then one row per ten: 20-29, 30-39, ... 90-99
+    "ایک دو تین چار پانچ چھ سات آٹھ نو دس گیارہ بارہ تیرہ چودہ پندرہ سولہ سترہ اٹھارہ انیس",
+    "بیس اکیس بائیس تئیس چوبیس پچیس چھبیس ستائیس اٹھائیس انتیس",
+    "تیس اکتیس بتیس تینتیس چونتیس پینتیس چھتیس سینتیس اڑتیس انتالیس",
+    "چالیس اکتالیس بیالیس تینتالیس چوالیس پینتالیس چھیالیس سینتالیس اڑتالیس انچاس",
+    "پچاس اکاون باون ترپن چون پچپن چھپن ستاون اٹھاون انسٹھ",
+    "ساٹھ اکسٹھ باسٹھ تریسٹھ چونسٹھ پینسٹھ چھیاسٹھ سڑسٹھ اڑسٹھ انہتر",
+    "ستر اکہتر بہتر تہتر چوہتر پچھتر چھہتر ستتر اٹھہتر اناسی",
+    "اسی اکیاسی بیاسی تراسی چوراسی پچاسی چھیاسی ستاسی اٹھاسی نواسی",
+    "نوے اکانوے بانوے ترانوے چورانوے پچانوے چھیانوے ستانوے اٹھانوے ننانوے",
+)
+_UR_ONES = [word for row in _UR_TENS for word in row.split()]
 URDU_NUMBERS: dict[str, int] = {word: n for n, word in enumerate(_UR_ONES, 1)} | {
     "صفر": 0,
     "چھے": 6,
@@ -411,6 +417,8 @@ URDU_NUMBERS: dict[str, int] = {word: n for n, word in enumerate(_UR_ONES, 1)} |
 }
 URDU_HUNDRED = "سو"
 URDU_POINT = "عشاریہ"
+URDU_POINT_SPELLINGS = re.compile(r"(?<!\w)(?:اعشاریہ|اعشاریّہ|پوائنٹ)(?!\w)")
+URDU_YEAR_MARK = re.compile(r"(\d)\s*ء")  # "2024ء": the year sign after a year
 URDU_HALVES = {"ڈیڑھ": 1.5, "ڈھائی": 2.5}
 URDU_FRACTIONS = {"سوا": 0.25, "ساڑھے": 0.5, "پونے": -0.25}  # "ساڑھے تین" is 3.5
 _UR_NUMBER_TOKEN = "|".join(
@@ -457,7 +465,11 @@ URDU_PHRASES: tuple[tuple[str, str], ...] = (  # applied in order after digits a
         " same month last year ",
     ),
     (
-        r"(?:اسی|اس)\s+(?:عرصے|عرصہ|مدت)" + _UR_OF + r"\s+(?:دوران\s+)?" + _UR_LAST + r"\s+"
+        r"(?:اسی|اس)\s+(?:عرصے|عرصہ|مدت)"
+        + _UR_OF
+        + r"\s+(?:دوران\s+)?"
+        + _UR_LAST
+        + r"\s+"
         + _UR_YEAR,
         " same period last year ",
     ),
@@ -477,6 +489,7 @@ URDU_PHRASES: tuple[tuple[str, str], ...] = (  # applied in order after digits a
     (r"لاکھ", " lakh "),
     (r"ملین", " million "),
     (r"بلین", " billion "),
+    (r"امریکی\s+ڈالرز?", " US dollars "),
     (r"ڈالرز?", " dollars "),
     (r"روپ(?:ے|ئے|یے|وں)", " rupees "),
     (r"فیصد", " percent "),
@@ -489,7 +502,7 @@ URDU_PHRASES: tuple[tuple[str, str], ...] = (  # applied in order after digits a
     (r"ہدف|اہداف", " target "),
     (r"متوقع|توقع|تخمینہ|امکان", " expected "),
     (r"درآمدات", " imports "),
-    (r"برآمدات", " exports "),
+    (r"برآمدات|ایکسپورٹس|ایکسپورٹ", " exports "),
     (r"آئی\s+سی\s+ٹی", " ICT "),
     (r"آئی\s+ٹی", " IT "),
     (r"ٹیکسٹائل|کپڑے", " textile "),

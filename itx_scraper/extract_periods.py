@@ -266,7 +266,7 @@ def _months_period(s: str, atoms: list[_Atom], i: int) -> tuple[Period | None, i
     if shape[0] == "month" and last_year and _joined(s, atoms, k, "rel", lx.LAST_YEAR_GLUE):
         moy = shape[1]  # "April last year"
         p = Period(start, atoms[k + 1].end, anchor="month", end_moy=moy)
-        p.needs = lambda ref: (_latest(moy, ref).shift(-12),) * 2
+        p.needs = lambda ref: (Month(ref.year - 1, moy),) * 2  # the calendar year before
         return p, k + 2
     counted = any(_joined(s, atoms, k, kind, lx.EMPTY_GLUE) for kind in ("count", "qtr"))
     spec = _spec(s, atoms, k + 1, k + 2) if counted and shape[0] == "range" else None
