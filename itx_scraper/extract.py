@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
@@ -140,15 +141,14 @@ def main_lines(text: str, published: datetime.date | None) -> list[str]:
 def read_capped(stream: TextIO, name: str) -> str:
     """The whole of ``stream``, refusing more than MAX_TEXT_BYTES of UTF-8 text."""
     text = stream.read(MAX_TEXT_BYTES + 1)  # a character is at least one byte
-    size = len(text.encode("utf-8"))
-    if size <= MAX_TEXT_BYTES:
+    if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
         return text
+    size = f"more than {MAX_TEXT_BYTES:,} bytes"
     with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
-        size = max(size, os.fstat(stream.fileno()).st_size)  # a pipe: what was read
-    raise TextTooLarge(
-        f"{name} is over the {MAX_TEXT_BYTES // 1_000_000} MB limit for extract "
-        f"({size:,} bytes{'' if stream.seekable() else ' read before stopping'})"
-    )
+        status = os.fstat(stream.fileno())
+        if stat.S_ISREG(status.st_mode):  # a file says its size; a pipe only what was read
+            size = f"{status.st_size:,} bytes"
+    raise TextTooLarge(f"{name} is {size}; extract reads at most {MAX_TEXT_BYTES:,} bytes (1 MB)")
 
 
 # ---- text preparation ------------------------------------------------------------------------
@@ -347,12 +347,13 @@ def _gap_core(gap: str) -> str:
     """The gap without its growth clauses ("up 9% year-on-year and 4% month-on-month")."""
     if lx.MASK not in gap:
         return gap
-    kept = [
-        piece
-        for piece in lx.GAP_PIECE.split(gap)
-        if lx.MASK not in piece or ";" in piece or len(lx.GROWTH_FILLER.sub("", piece)) > 30
-    ]
-    return ",".join(kept)
+    return ",".join(piece for piece in lx.GAP_PIECE.split(gap) if not _growth_piece(piece))
+
+
+def _growth_piece(piece: str) -> bool:
+    if lx.MASK not in piece or lx.GROWTH_PIECE_BLOCK.search(piece):
+        return False  # "while inflation was 17% in April" still separates
+    return len(lx.GROWTH_FILLER.sub("", piece)) <= 30
 
 
 def _direct_after(
@@ -551,7 +552,7 @@ def _assign_money(
     for m, (p, _) in zip(monies, found, strict=True):
         needs_date = p is not None and p.span is None and p.anchor in ("month", "fy", "pub")
         if pub is None and m.span is None and needs_date and p is not None and p.needs:
-            unresolved.append(s[p.start : p.end].strip())
+            unresolved.append(s[p.start : p.end].strip().rstrip("."))
     return claimed
 
 

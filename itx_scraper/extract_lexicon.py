@@ -221,6 +221,11 @@ GROWTH_FILLER = re.compile(
     r"|quarterly|monthly|figure|yet|so\s+far)\b|\u00a4|\s+",
     _I,
 )
+GROWTH_PIECE_BLOCK = re.compile(
+    r";|\b(?:while|whereas|which|when|however|after|before|inflation|GDP|rupee|imports?"
+    r"|remittances|policy\s+rate)\b",
+    _I,
+)
 MASK = "\u00a4"  # stands for a growth rate or a comparison period inside a gap
 CLAUSE_BREAK = re.compile(
     r";|\bwhile\b|\bwhereas\b|\bbut\b|\bhowever\b|(?<!\w)(?:جبکہ|تاہم|لیکن|مگر)(?!\w)", _I
