@@ -76,7 +76,9 @@ def test_no_hint_when_every_period_is_named() -> None:
 
 
 def test_urdu_statement_lines_say_lang_ur() -> None:
-    code, out, err = run(input="مالی سال 2023-24 میں آئی ٹی برآمدات 3 ارب 45 کروڑ 20 لاکھ ڈالر رہیں۔")
+    code, out, err = run(
+        input="مالی سال 2023-24 میں آئی ٹی برآمدات 3 ارب 45 کروڑ 20 لاکھ ڈالر رہیں۔"
+    )
     assert (code, err) == (0, "")
     fact = json.loads(out)
     assert (fact["start"], fact["end"], fact["usd_million"], fact["lang"]) == (

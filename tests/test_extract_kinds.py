@@ -26,9 +26,7 @@ class F(NamedTuple):
 def key(fact: Fact) -> F:
     value = fact.usd_million if fact.pct is None else fact.pct
     assert value is not None
-    return F(
-        str(fact.start), str(fact.end), fact.kind, round(value, 6), fact.comparison, fact.note
-    )
+    return F(str(fact.start), str(fact.end), fact.kind, round(value, 6), fact.comparison, fact.note)
 
 
 def M(period: str, value: float, kind: str = "amount", **kw: object) -> F:
@@ -425,7 +423,7 @@ URDU = [
         id="ur-decimal-digits-in-words",
     ),
     pytest.param(
-        "مالی سال ۲۰۲۴-۲۵ میں آئی ٹی برآمدات ۳٫۸ بلین ڈالر رہیں اور جون میں ۳۳۹ ملین ڈالر۔",
+        "مالی سال ۲۰۲۴-۲۵ میں آئی ٹی برآمدات ۳٫۸ بلین ڈالر رہیں اور جون میں ۳۳۹ ملین ڈالر۔",  # noqa: RUF001 (Urdu punctuation on purpose)
         None,
         [FY(2025, 3800)],
         id="ur-eastern-digits-and-decimal-separator",
@@ -573,9 +571,7 @@ def test_month_ranges_across_a_year_end(
 
 
 @pytest.mark.parametrize(("text", "published", "expected"), RELATION_MONTHS)
-def test_month_named_after_a_relation(
-    text: str, published: date | None, expected: list[F]
-) -> None:
+def test_month_named_after_a_relation(text: str, published: date | None, expected: list[F]) -> None:
     check(text, published, expected)
 
 
