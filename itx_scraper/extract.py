@@ -174,6 +174,8 @@ def _sentences(text: str) -> list[str]:
 
 def _normalise(raw: str) -> str:
     s = unicodedata.normalize("NFKC", raw).translate(lx.CHAR_MAP)
+    if s.isascii():
+        return s
     s = "".join(
         str(unicodedata.decimal(c))
         if ord(c) > 127 and unicodedata.decimal(c, None) is not None
@@ -199,7 +201,7 @@ def _urdu_as_english(s: str) -> str:
     s = lx.URDU_QUARTER.sub(_urdu_quarter, s)
     s = lx.URDU_COUNT.sub(_urdu_count, s)
     for pattern, english in lx.URDU_PHRASES:
-        s = re.sub(pattern, english, s)
+        s = pattern.sub(english, s)
     return lx.URDU_MONTH_RANGE.sub(r"\1\2 to \3", s)
 
 

@@ -459,7 +459,7 @@ URDU_QUARTER = re.compile(rf"{_UR_ORDINAL}\s+(?P<unit>سہ\s*ماہی|ششماہ
 URDU_COUNT = re.compile(  # "پہلے پانچ ماہ", "ابتدائی 9 مہینوں", "10 ماہ", "پہلے مہینے"
     r"(?<!\w)(?:(?P<first>پہلے|ابتدائی)\s+)?(?P<n>\d{1,2})?\s*(?P<unit>ماہ|مہینوں|مہینے)(?!\w)"
 )
-URDU_PHRASES: tuple[tuple[str, str], ...] = (  # applied in order after digits are made ASCII
+_URDU_PHRASES: tuple[tuple[str, str], ...] = (  # applied in order after digits are made ASCII
     (
         _UR_LAST + r"\s+(?:مالی\s+)?" + _UR_YEAR + _UR_OF + r"\s+(?:اسی|اس|انہی|ان)\s+"
         r"(?:عرصے|عرصہ|مدت|دورانیے|دوران|مہینوں)",
@@ -524,6 +524,7 @@ URDU_PHRASES: tuple[tuple[str, str], ...] = (  # applied in order after digits a
     (r"مہنگائی|افراط\s+زر", " inflation "),
     (r"(?<!\w)تا(?!\w)", " to "),
 )
+URDU_PHRASES = tuple((re.compile(pattern), english) for pattern, english in _URDU_PHRASES)
 # "July سے March تک", "July 2023 سے لے کر March 2024": a range of months.
 URDU_MONTH_RANGE = re.compile(
     rf"\b({MONTH})(\s+(?:19|20)\d{{2}})?\s+سے(?:\s+لے\s+کر)?\s+({MONTH})\b", _I
