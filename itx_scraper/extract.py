@@ -470,6 +470,8 @@ def _money_kind(
     cue = _cue_kind(kpre)
     if urdu and cue is None and lx.URDU_PROJECTION_POST.match(post):
         cue = "projection"  # Urdu puts the verb last: "... تک پہنچ جائیں گی"
+    if cue != "projection" and lx.TARGET_HORIZON_POST.match(post):
+        return "target"  # "$10 billion by 2029", "$15 billion in five years"
     threshold = (
         lx.THRESHOLD_PRE.search(near)
         or lx.THRESHOLD_POST.match(post)

@@ -249,9 +249,11 @@ RESET = re.compile(
     r"|totall?ed|amounted|fetched|earned|posted|touched|crossed|declined|fell|dropped)\b",
     _I,
 )
-TARGET_POST = re.compile(
-    r"^\W{0,3}(?:(?:IT|ICT)\s+)?(?:exports?\s+)?(?:target|goal)\b"
-    r"|^[^.;]{0,30}?\bby\s+(?:the\s+end\s+of\s+)?(?:FY\s*'?\d{2,4}|(?:19|20)\d{2})\b"
+TARGET_POST = re.compile(r"^\W{0,3}(?:(?:IT|ICT)\s+)?(?:exports?\s+)?(?:target|goal)\b", _I)
+# A horizon after the amount ("$10 billion by 2029") is a target unless a projection word says
+# it is an estimate ("could double to $7 billion by 2028").
+TARGET_HORIZON_POST = re.compile(
+    r"^[^.;]{0,30}?\bby\s+(?:the\s+end\s+of\s+)?(?:FY\s*'?\d{2,4}|(?:19|20)\d{2})\b"
     r"|^[^.;]{0,30}?\b(?:in|within|over)\s+(?:the\s+)?(?:next\s+)?(?:\d+|two|three|four|five|six"
     r"|seven|eight|ten|few)\s+years\b",
     _I,
@@ -271,7 +273,8 @@ OTHER_CUE = re.compile(  # not ICT exports of a period: net, surplus, wider aggr
     r"|\bforeign\s+direct\s+investment\b|\bloans?\b|\bdebt\b|\bIMF\b|\bcurrent\s+account\b"
     r"|\bbudget\w*|\btax\w*|\brevenues?\b|\baverag\w*"
     r"|\b(?:computer|telecom\w*|call\s+cent(?:er|re))\s+services\s+exports\b"
-    r"|\bexports\s+of\s+(?:computer|telecom\w*|call\s+cent(?:er|re))\s+services\b",
+    r"|\bexports\s+of\s+(?:computer|telecom\w*|call\s+cent(?:er|re))\s+services\b"
+    r"|(?<!IT )(?<!ICT )(?<!متعلقہ )\bservices\s+(?:کی|کے)\s+exports\b",  # Urdu word order
     _I,
 )
 # Growth rates of these are not export growth.
@@ -521,6 +524,7 @@ _URDU_PHRASES: tuple[tuple[str, str], ...] = (  # applied in order after digits 
     (r"ٹیکس", " tax "),
     (r"بجٹ", " budget "),
     (r"خدمات", " services "),
+    (r"مجموعی", " total "),
     (r"مہنگائی|افراط\s+زر", " inflation "),
     (r"(?<!\w)تا(?!\w)", " to "),
 )
