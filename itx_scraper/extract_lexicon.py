@@ -274,7 +274,7 @@ OTHER_CUE = re.compile(  # not ICT exports of a period: net, surplus, wider aggr
     r"|\bbudget\w*|\btax\w*|\brevenues?\b|\baverag\w*"
     r"|\b(?:computer|telecom\w*|call\s+cent(?:er|re))\s+services\s+exports\b"
     r"|\bexports\s+of\s+(?:computer|telecom\w*|call\s+cent(?:er|re))\s+services\b"
-    r"|(?<!IT )(?<!ICT )(?<!متعلقہ )\bservices\s+(?:کی|کے)\s+exports\b",  # Urdu word order
+    r"|(?<=\S)(?<!IT)(?<!ICT)(?<!متعلقہ)\s+services\s+(?:کی|کے)\s+exports\b",  # Urdu word order
     _I,
 )
 # Growth rates of these are not export growth.
