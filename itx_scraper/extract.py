@@ -387,6 +387,13 @@ def _plain_gap(s: str, pos: int, p: Period, masks: list[tuple[int, int]]) -> Per
     return p if len(gap) <= 60 and not lx.GAP_BLOCK.search(gap) else None
 
 
+def _labels_next(s: str, m: _Value, after: Period, limit: int, periods: list[Period]) -> bool:
+    """In a list of 'period amount' pairs, the period after an amount labels the next amount."""
+    label = lx.TIGHT_LABEL
+    own = any(p.end <= m.start and label.match(s[p.end : m.start]) for p in periods)
+    return own and limit < len(s) and bool(label.match(s[after.end : limit]))
+
+
 def _cmp_introduced(s: str, p: Period) -> bool:
     if lx.URDU_COMPARED_AFTER.match(s[p.end : p.end + 20]):
         return True  # Urdu "دسمبر کے مقابلے میں": compared with December
@@ -519,6 +526,8 @@ def _assign_money(
             cue_end = m.start  # "growth of 24% over $2.6 billion"
         m.cmp = cue_end >= 0
         direct = _direct_after(s, m.end, limit, periods, values)
+        if direct is not None and _labels_next(s, m, direct, limit, periods):
+            direct = None  # "Oct-24 $330m (+39% YoY), 4MFY25 $1.21bn": 4MFY25 is the next one's
         if direct is not None and m.cmp:
             claimed.add(id(direct))
         if direct is None and m.cmp:
@@ -635,7 +644,12 @@ def _pct_fact(
     limit = next((m.start for m in monies if m.start >= v.end), len(s))
     direct = _direct_after(s, v.end, limit, periods, values)
     span: Span | None = None
-    if direct is not None and direct.rel is None and direct.rel_fy is None:
+    bracketed = values[k - 1] if k and lx.PCT_BRACKET.match(s[prev_end : v.start]) else None
+    if bracketed is not None and not bracketed.is_pct and not bracketed.cmp and bracketed.span:
+        if bracketed.kind != "amount":
+            return None
+        span = bracketed.span  # "$330m (+39% YoY)": the rate of the figure it follows
+    elif direct is not None and direct.rel is None and direct.rel_fy is None:
         span = direct.span
     else:
         main = _nearest(v, [m for m in monies if not m.cmp and m.span is not None])

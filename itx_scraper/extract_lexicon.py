@@ -221,6 +221,7 @@ GROWTH_FILLER = re.compile(
     r"|quarterly|monthly|figure|yet|so\s+far)\b|\u00a4|\s+",
     _I,
 )
+TIGHT_LABEL = re.compile(r"^[\s:=(-]{0,3}$")  # "Oct-24 $330m", "4MFY25: $1.21bn"
 GROWTH_PIECE_BLOCK = re.compile(
     r";|\b(?:while|whereas|which|when|however|after|before|inflation|GDP|rupee|imports?"
     r"|remittances|policy\s+rate)\b",
@@ -339,6 +340,7 @@ PCT_SHARE = re.compile(
     r"\bshare\b|\baccounts?\s+for\b|\bcontribut\w*|\bconstitut\w*|\bmaking\s+up\b|\bportion\b", _I
 )
 PCT_OF = re.compile(r"^\s*(?:of\s+(?!growth|increase)|share\b|points?\b)", _I)
+PCT_BRACKET = re.compile(r"^\s*\(\s*$")  # "$330m (+39% YoY)"
 PCT_RANGE_BEFORE = re.compile(r"\d\s*(?:-|to)\s*$", _I)
 MOM_WORDS = re.compile(
     r"\bmonth[-\s]on[-\s]month\b|\bMoM\b|\bm/m\b|\b(?:previous|preceding|prior|last)\s+month\b", _I

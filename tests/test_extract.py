@@ -842,6 +842,24 @@ ROWS = [
         [M("2025-09", 366), M("2024-09", 292, cmp=True)],
         id="bracketed-months",
     ),
+    pytest.param(
+        "ICT exports: Oct-24 $330m (+39% YoY), 4MFY25 $1.21bn (+30% YoY)",
+        None,
+        [
+            M("2024-10", 330),
+            M("2024-10", 39, "yoy_pct"),
+            F("2024-07", "2024-10", "amount", 1210),
+            F("2024-07", "2024-10", "yoy_pct", 30),
+        ],
+        id="list-of-period-amount-pairs",
+    ),
+    pytest.param(
+        "Compared to $259 million in November 2023, IT exports in November 2024 rose to $310 "
+        "million.",
+        None,
+        [M("2023-11", 259, cmp=True), M("2024-11", 310)],
+        id="comparison-first",
+    ),
     pytest.param("", None, [], id="empty"),
 ]
 
