@@ -262,8 +262,8 @@ def _urdu_whole(tokens: list[str]) -> float | None:
     head, tail = values[:at], values[at + 1 :]
     if len(head) > 1 or len(tail) > 1 or None in head or None in tail:
         return None
-    hundreds = head[0] if head else 1
-    return float((hundreds or 0) * 100 + (tail[0] if tail else 0) or 0)
+    hundreds = head[0] if head and head[0] is not None else 1
+    return float(hundreds * 100 + (tail[0] if tail and tail[0] is not None else 0))
 
 
 def _urdu_small(token: str) -> int | None:
@@ -541,9 +541,14 @@ def _assign_money(
         p, how = found[k]
         if how == "before":
             p = _before(s, m.start, periods, claimed)
-            owned = k and (monies[k - 1].start > (p.end if p else 0) or found[k - 1][0] is p)
-            if p is not None and m.kind == "target" and owned:
-                p = None  # "$3.8bn in FY25 and the target for this year is $5bn": FY25's own
+            if (
+                p is not None
+                and m.kind == "target"
+                and k
+                and _owned(p, monies[k - 1], found[k - 1])
+            ):
+                p = None  # "$3.8bn in FY25 and the target for this year is $5bn": FY25's
+
             found[k] = (p, how)
         if p is not None and (p.rel is not None or p.rel_fy is not None):
             m.cmp = True
@@ -559,7 +564,8 @@ def _assign_money(
                 m.span = shape_span(("fy", 0, 0), "fy", pub.fiscal_year)  # "for the current FY"
             by = lx.BY_YEAR.search(s[m.end : m.end + 40])
             if by is not None:  # "$10 billion by 2029": Pakistan's targets are fiscal years
-                fy = int(by.group("a")) + 1 if by.group("a") else int(by.group("fy"))
+                pair = by.group("a") or by.group("b")  # "by FY2029-30" ends in 2030
+                fy = int(pair) + 1 if pair else int(by.group("fy") or by.group("y"))
                 m.span = shape_span(("fy", 0, 0), "fy", fy if fy > 100 else two_digit(fy))
     _comparator_spans(s, monies, [p for p, _ in found])
     for m, (p, _) in zip(monies, found, strict=True):
@@ -567,6 +573,11 @@ def _assign_money(
         if pub is None and m.span is None and needs_date and p is not None and p.needs:
             unresolved.append(s[p.start : p.end].strip().rstrip("."))
     return claimed
+
+
+def _owned(p: Period, previous: _Value, its: tuple[Period | None, str]) -> bool:
+    """The period stands before the previous amount or is that amount's own."""
+    return previous.start > p.end or its[0] is p
 
 
 def _comparator_spans(s: str, monies: list[_Value], own: list[Period | None]) -> None:

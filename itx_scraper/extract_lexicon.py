@@ -259,9 +259,9 @@ TARGET_HORIZON_POST = re.compile(
     r"|seven|eight|ten|few)\s+years\b",
     _I,
 )
-BY_YEAR = re.compile(  # "by 2029", "by FY30", "by FY2029-30", "by 2029-30"
-    r"\bby\s+(?:the\s+end\s+of\s+)?(?:FY\s*'?|(?:June\s+)?)(?:(?P<a>(?:19|20)\d{2})\s*[-/]\s*\d{2}"
-    r"|(?P<fy>\d{2,4}))\b",
+BY_YEAR = re.compile(  # "by 2029", "by FY30", "by FY2029-30", "by 2029-30" (not "by 29 percent")
+    r"\bby\s+(?:the\s+end\s+of\s+)?(?:FY\s*'?(?:(?P<a>(?:19|20)\d{2})\s*[-/]\s*\d{2}|(?P<fy>\d{2,4}))"
+    r"|(?:June\s+)?(?:(?P<b>(?:19|20)\d{2})\s*[-/]\s*\d{2}|(?P<y>(?:19|20)\d{2})))\b",
     _I,
 )
 OTHER_CUE = re.compile(  # not ICT exports of a period: net, surplus, wider aggregates, other flows
