@@ -233,7 +233,8 @@ CLAUSE_BREAK = re.compile(
 )
 TARGET_CUE = re.compile(
     r"\btarget\w*|\bgoal\b|\baim(?:s|ed|ing)?\b|\benvisag\w*|\bambition\w*|\bvision\b"
-    r"|\bplans?\s+to\b|\bseeks?\s+to\b|\bwants?\s+to\b|\bpledg\w*|\bhopes?\b|\broadmap\b",
+    r"|\bplans?\s+to\b|\bseeks?\s+to\b|\bwants?\s+to\b|\bpledg\w*|\bhopes?\b|\broadmap\b"
+    r"|\beye(?:s|ing)\b|\bsights\s+on\b",
     _I,
 )
 PROJ_CUE = re.compile(

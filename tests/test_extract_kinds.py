@@ -321,6 +321,12 @@ THRESHOLDS = [
         [FY(2026, 4000, "projection")],
         id="on-course-to-cross-the-mark",
     ),
+    pytest.param(
+        "The sector is now eyeing the $4 billion mark in FY26.",
+        None,
+        [FY(2026, 4000, "target")],
+        id="eyeing-the-mark-is-a-target",
+    ),
 ]
 
 INCONSISTENT = [
