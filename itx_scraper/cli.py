@@ -326,14 +326,22 @@ def notify_test(
 def extract(file: Any, published: Any) -> None:
     """Print the US$ figures that a statement's text gives, one JSON object per line.
 
-    Reads FILE, or standard input when FILE is omitted.
+    Reads FILE, or standard input when FILE is omitted (at most 1 MB of text).
     """
-    from itx_scraper.extract import main_lines
+    from itx_scraper.extract import TextTooLarge, read, read_capped
 
-    text = (file or sys.stdin).read()
+    stream = file or sys.stdin
+    try:
+        text = read_capped(stream, "standard input" if file is None else file.name)
+    except TextTooLarge as exc:
+        fail(str(exc), exitcodes.FAILED)
     day: date | None = published.date() if published else None
-    for line in main_lines(text, day):
+    reading = read(text, day)
+    for line in reading.lines():
         click.echo(line)
+    hint = reading.hint()
+    if hint:
+        click.echo(f"itx-scraper: {hint}", err=True)
 
 
 @cli.command()

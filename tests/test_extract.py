@@ -493,8 +493,8 @@ ROWS = [
     pytest.param(
         "IT exports crossed over $3 billion in FY24.",
         None,
-        [FY(2024, 3000)],
-        id="over-is-not-a-comparison",
+        [FY(2024, 3000, "other")],
+        id="crossed-over-is-a-threshold-not-a-comparison",
     ),
     pytest.param(
         "ICT exports were more than $3.2 billion in FY24.",
@@ -842,6 +842,24 @@ ROWS = [
         [M("2025-09", 366), M("2024-09", 292, cmp=True)],
         id="bracketed-months",
     ),
+    pytest.param(
+        "ICT exports: Oct-24 $330m (+39% YoY), 4MFY25 $1.21bn (+30% YoY)",
+        None,
+        [
+            M("2024-10", 330),
+            M("2024-10", 39, "yoy_pct"),
+            F("2024-07", "2024-10", "amount", 1210),
+            F("2024-07", "2024-10", "yoy_pct", 30),
+        ],
+        id="list-of-period-amount-pairs",
+    ),
+    pytest.param(
+        "Compared to $259 million in November 2023, IT exports in November 2024 rose to $310 "
+        "million.",
+        None,
+        [M("2023-11", 259, cmp=True), M("2024-11", 310)],
+        id="comparison-first",
+    ),
     pytest.param("", None, [], id="empty"),
 ]
 
@@ -866,8 +884,16 @@ def test_fact_json_shape() -> None:
             "usd_million": 310.0,
             "kind": "amount",
             "text": text,
+            "lang": "en",
         },
-        {"start": "2024-04", "end": "2024-04", "pct": 62.0, "kind": "yoy_pct", "text": text},
+        {
+            "start": "2024-04",
+            "end": "2024-04",
+            "pct": 62.0,
+            "kind": "yoy_pct",
+            "text": text,
+            "lang": "en",
+        },
     ]
 
 

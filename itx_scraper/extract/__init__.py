@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import math
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from itx_scraper.core.periods import Month, fiscal_year_start
 from itx_scraper.extract import lexicon as lx
@@ -32,6 +36,8 @@ MIN_YEAR, MAX_YEAR = 1990, 2100
 SANE_MONTHLY = (50.0, 600.0)  # US$ m per month, checked for 2019-2027
 SANE_YEARS = range(2019, 2028)
 MAX_SENTENCE = 2000  # characters; longer runs are cut at '; ', ', ' or a space
+MAX_TEXT_BYTES = 1_000_000  # the extract command refuses more (issue 13)
+MAX_GAP = 200  # characters between an amount and the period that follows it
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class Fact:
 
     ``usd_million`` is set for amounts, targets, projections and 'other' figures (a range such
     as "$3.5-3.7 billion" keeps its lower end); ``pct`` for 'yoy_pct'/'mom_pct' growth rates.
+    ``lang`` is the sentence's language ("en" or "ur"); ``note`` says when the period was not
+    taken as printed ("period corrected": a comparison that repeated the main figure's period).
     """
 
     start: Month
@@ -50,6 +58,8 @@ class Fact:
     text: str
     comparison: bool = False
     suspect: str | None = None
+    lang: str = "en"
+    note: str | None = None
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"start": str(self.start), "end": str(self.end)}
@@ -63,6 +73,9 @@ class Fact:
             out["comparison"] = True
         if self.suspect:
             out["suspect"] = self.suspect
+        if self.note:
+            out["note"] = self.note
+        out["lang"] = self.lang
         return out
 
 
@@ -77,23 +90,65 @@ class _Value:
     cmp: bool = False
     kind: str = "amount"
     span: Span | None = None
+    note: str | None = None
+
+
+@dataclass
+class Reading:
+    """The figures of a text, and the period phrases that only a publication date can name."""
+
+    facts: list[Fact]
+    needs_date: list[str]  # "April" in "$310 million in April", read without a date
+
+    def lines(self) -> list[str]:
+        """One JSON object per figure."""
+        return [json.dumps(f.to_json(), ensure_ascii=False) for f in self.facts]
+
+    def hint(self) -> str | None:
+        """One line saying that ``--date`` names the periods left open, if any were."""
+        if not self.needs_date:
+            return None
+        phrases = ", ".join(f"'{p}'" for p in dict.fromkeys(self.needs_date))
+        return f"no year for {phrases}: pass --date YYYY-MM-DD (the publication date) to resolve it"
+
+
+class TextTooLarge(ValueError):
+    """The input is over MAX_TEXT_BYTES."""
+
+
+def read(text: str, published: datetime.date | None = None) -> Reading:
+    """Every US$ amount and growth rate that ``text`` states for a period, and what stayed open."""
+    pub = Month(published.year, published.month) if published is not None else None
+    reading = Reading([], [])
+    for raw in _sentences(text):
+        try:
+            reading.facts.extend(_sentence_facts(raw, pub, reading.needs_date))
+        except (ValueError, OverflowError, IndexError):  # a bug: keep the other sentences
+            logger.warning("sentence skipped: %.80r", raw, exc_info=True)
+    return reading
 
 
 def extract(text: str, published: datetime.date | None = None) -> list[Fact]:
     """Return every US$ amount and growth rate that ``text`` states for a period."""
-    pub = Month(published.year, published.month) if published is not None else None
-    facts: list[Fact] = []
-    for raw in _sentences(text):
-        try:
-            facts.extend(_sentence_facts(raw, pub))
-        except (ValueError, OverflowError, IndexError):  # a bug: keep the other sentences
-            logger.warning("sentence skipped: %.80r", raw, exc_info=True)
-    return facts
+    return read(text, published).facts
 
 
 def main_lines(text: str, published: datetime.date | None) -> list[str]:
     """JSON lines for the ``extract`` CLI command."""
-    return [json.dumps(f.to_json(), ensure_ascii=False) for f in extract(text, published)]
+    return read(text, published).lines()
+
+
+def read_capped(stream: TextIO, name: str) -> str:
+    """The whole of ``stream``, refusing more than MAX_TEXT_BYTES of UTF-8 text."""
+    text = stream.read(MAX_TEXT_BYTES + 1)  # a character is at least one byte
+    if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
+        return text
+    size = f"more than {MAX_TEXT_BYTES:,} bytes"
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        status = os.fstat(stream.fileno())
+        if stat.S_ISREG(status.st_mode):  # a file says its size; a pipe only what was read
+            size = f"{status.st_size:,} bytes"
+    raise TextTooLarge(f"{name} is {size}; extract reads at most {MAX_TEXT_BYTES:,} bytes (1 MB)")
 
 
 # ---- text preparation ------------------------------------------------------------------------
@@ -119,24 +174,115 @@ def _sentences(text: str) -> list[str]:
 
 def _normalise(raw: str) -> str:
     s = unicodedata.normalize("NFKC", raw).translate(lx.CHAR_MAP)
+    if s.isascii():
+        return s
     s = "".join(
         str(unicodedata.decimal(c))
         if ord(c) > 127 and unicodedata.decimal(c, None) is not None
         else c
         for c in s
     )
-    if not any("\u0600" <= c <= "\u06ff" for c in s):
-        return s
-    for word, english in lx.URDU_MONTHS.items():
-        s = s.replace(word, f" {english} ")
-    s = lx.URDU_COUNT.sub(lambda m: f" first {_count_word(m.group(1))} months ", s)
+    return _urdu_as_english(s) if is_urdu(s) else s
+
+
+def is_urdu(text: str) -> bool:
+    """True when the text is written in Urdu (Arabic script)."""
+    return lx.URDU_SCRIPT.search(text) is not None
+
+
+# ---- Urdu ------------------------------------------------------------------------------------
+def _urdu_as_english(s: str) -> str:
+    """Rewrite Urdu number words, months, counts and phrases in the English the parser reads."""
+    s = s.translate(lx.URDU_LETTERS)
+    s = lx.URDU_YEAR_MARK.sub(r"\1 ", lx.URDU_POINT_SPELLINGS.sub(lx.URDU_POINT, s))
+    s = lx.URDU_MONTH.sub(lambda m: f" {lx.URDU_MONTHS[m.group(1)]} ", s)
+    s = lx.URDU_REVERSED_FY.sub(_unreverse_fy, s)
+    s = lx.URDU_NUMBER_RUN.sub(lambda m: _urdu_number_run(m, s), s)
+    s = lx.URDU_QUARTER.sub(_urdu_quarter, s)
+    s = lx.URDU_COUNT.sub(_urdu_count, s)
     for pattern, english in lx.URDU_PHRASES:
-        s = re.sub(pattern, english, s)
-    return lx.URDU_MONTH_RANGE.sub(r"\1 to \2", s)
+        s = pattern.sub(english, s)
+    return lx.URDU_MONTH_RANGE.sub(r"\1\2 to \3", s)
 
 
-def _count_word(word: str) -> str:
-    return str(lx.URDU_NUMBERS.get(word, word))
+def _unreverse_fy(m: re.Match[str]) -> str:
+    """'24-2023' (typed right to left) is the fiscal year 2023-24."""
+    short, year = m.group(1), int(m.group(2))
+    return f"{year}-{short}" if (year + 1) % 100 == int(short) else m.group(0)
+
+
+def _urdu_number_run(m: re.Match[str], s: str) -> str:
+    """Digits for number words before a unit ("اکیاسی کروڑ" -> "81 کروڑ"), else the words."""
+    tokens = m.group(0).split()
+    words = any(not t[0].isdigit() for t in tokens)
+    value = _urdu_number(tokens) if words else None
+    if value is None:
+        return m.group(0)
+    after = s[m.end() : m.end() + 12]
+    count = value.is_integer() and 1 <= value <= 24 and lx.URDU_COUNT_UNIT.match(after)
+    if not (lx.URDU_NUMBER_UNIT.match(after) or count):
+        return m.group(0)
+    return " " + format(value, ".6f").rstrip("0").rstrip(".") + " "
+
+
+def _urdu_number(tokens: list[str]) -> float | None:
+    """'ایک عشاریہ چار چار' -> 1.44, 'ساڑھے تین' -> 3.5, 'دو سو پچاس' -> 250; None if unclear."""
+    if lx.URDU_POINT in tokens:
+        point = tokens.index(lx.URDU_POINT)
+        digits = [_urdu_digits(t) for t in tokens[point + 1 :]]
+        if not digits or None in digits:
+            return None
+        whole = _urdu_whole(tokens[:point])
+        return None if whole is None else whole + float("0." + "".join(map(str, digits)))
+    return _urdu_whole(tokens)
+
+
+def _urdu_digits(token: str) -> str | None:
+    if token.isdigit():
+        return token
+    n = lx.URDU_NUMBERS.get(token)
+    return str(n) if n is not None and n <= 9 else None
+
+
+def _urdu_whole(tokens: list[str]) -> float | None:
+    if not tokens:
+        return None
+    if tokens[0] in lx.URDU_FRACTIONS and len(tokens) > 1:
+        rest = _urdu_whole(tokens[1:])
+        return None if rest is None or rest < 1 else rest + lx.URDU_FRACTIONS[tokens[0]]
+    if tokens[0] in lx.URDU_HALVES:
+        half = lx.URDU_HALVES[tokens[0]]
+        if len(tokens) == 1:
+            return half
+        return half * 100 if tokens[1:] == [lx.URDU_HUNDRED] else None  # "ڈیڑھ سو"
+    values = [_urdu_small(t) for t in tokens]
+    if lx.URDU_HUNDRED not in tokens:
+        return float(values[0]) if len(values) == 1 and values[0] is not None else None
+    at = tokens.index(lx.URDU_HUNDRED)
+    head, tail = values[:at], values[at + 1 :]
+    if len(head) > 1 or len(tail) > 1 or None in head or None in tail:
+        return None
+    hundreds = head[0] if head and head[0] is not None else 1
+    return float(hundreds * 100 + (tail[0] if tail and tail[0] is not None else 0))
+
+
+def _urdu_small(token: str) -> int | None:
+    """1-99 from a word or digits."""
+    if token.isdigit():
+        return int(token) if 0 < int(token) < 100 else None
+    return lx.URDU_NUMBERS.get(token)
+
+
+def _urdu_quarter(m: re.Match[str]) -> str:
+    unit = "half" if "شش" in m.group("unit") else "quarter"
+    return f" {lx.URDU_ORDINALS[m.group('ord')]} {unit} "
+
+
+def _urdu_count(m: re.Match[str]) -> str:
+    first = "first " if m.group("first") else ""
+    if m.group("n"):
+        return f" {first}{m.group('n')} months "
+    return " first month " if first else m.group(0)
 
 
 # ---- values ----------------------------------------------------------------------------------
@@ -188,32 +334,72 @@ def _money(m: re.Match[str], start: int, end: int) -> _Value | None:
 
 
 # ---- assigning periods to values -------------------------------------------------------------
-def _without_pcts(s: str, start: int, end: int, values: list[_Value]) -> str:
+def _masked(s: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """``s[start:end]`` with each of ``spans`` inside it replaced by the mask character."""
     out, pos = [], start
-    for v in values:
-        if v.is_pct and start <= v.start and v.end <= end:
-            out.append(s[pos : v.start])
-            pos = v.end
+    for first, last in sorted(spans):
+        if start <= first and last <= end and first >= pos:
+            out += [s[pos:first], lx.MASK]
+            pos = last
     out.append(s[pos:end])
     return "".join(out)
+
+
+def _gap_core(gap: str) -> str:
+    """The gap without its growth clauses ("up 9% year-on-year and 4% month-on-month")."""
+    if lx.MASK not in gap:
+        return gap
+    return ",".join(piece for piece in lx.GAP_PIECE.split(gap) if not _growth_piece(piece))
+
+
+def _growth_piece(piece: str) -> bool:
+    if lx.MASK not in piece or lx.GROWTH_PIECE_BLOCK.search(piece):
+        return False  # "while inflation was 17% in April" still separates
+    return len(lx.GROWTH_FILLER.sub("", piece)) <= 30
 
 
 def _direct_after(
     s: str, pos: int, limit: int, periods: list[Period], values: list[_Value]
 ) -> Period | None:
-    """The period right after ``pos`` when only connecting words stand between."""
+    """The period right after ``pos`` when only connecting words stand between.
+
+    Growth clauses may stand between too, with their own comparison periods ("$342 million, up
+    12% from February, in March 2025").
+    """
+    pcts = [(v.start, v.end) for v in values if v.is_pct and pos <= v.start]
+    skipped: list[tuple[int, int]] = []
     for p in periods:
-        if p.start >= pos:
-            gap = _without_pcts(s, pos, p.start, values)
-            ok = p.start < limit and len(gap) <= 60 and not lx.GAP_BLOCK.search(gap)
-            return p if ok and not _cmp_introduced(s, p) else None
+        if p.start < pos:
+            continue
+        if p.start >= limit or p.start - pos > MAX_GAP:
+            return None
+        if _cmp_introduced(s, p) or p.rel is not None:
+            if any(first < p.start for first, _ in pcts):
+                skipped.append((p.start, p.end))  # "up 12% from February": the rate's own
+                continue
+            return None if _cmp_introduced(s, p) else _plain_gap(s, pos, p, pcts + skipped)
+        return _plain_gap(s, pos, p, pcts + skipped)
     return None
 
 
+def _plain_gap(s: str, pos: int, p: Period, masks: list[tuple[int, int]]) -> Period | None:
+    gap = _gap_core(_masked(s, pos, p.start, masks))
+    return p if len(gap) <= 60 and not lx.GAP_BLOCK.search(gap) else None
+
+
+def _labels_next(s: str, m: _Value, after: Period, limit: int, periods: list[Period]) -> bool:
+    """In a list of 'period amount' pairs, the period after an amount labels the next amount."""
+    label = lx.TIGHT_LABEL
+    own = any(p.end <= m.start and label.match(s[p.end : m.start]) for p in periods)
+    return own and limit < len(s) and bool(label.match(s[after.end : limit]))
+
+
 def _cmp_introduced(s: str, p: Period) -> bool:
+    if lx.URDU_COMPARED_AFTER.match(s[p.end : p.end + 20]):
+        return True  # Urdu "دسمبر کے مقابلے میں": compared with December
     cue = lx.CMP_BEFORE_PERIOD.search(s[max(0, p.start - 40) : p.start])
-    if cue is None:
-        return False
+    if cue is None or not s[: max(0, p.start - 40) + cue.start()].strip():
+        return False  # "Over July-January, ...": nothing before it to compare with
     from_to = lx.RANGE_WORD.search(s[p.start : p.end])
     return not (cue.group(0).lower().startswith("from") and from_to)  # "From July to April"
 
@@ -228,6 +414,8 @@ def _before(s: str, pos: int, periods: list[Period], claimed: set[int]) -> Perio
 
 def _comparator(s: str, m: _Value, prev_end: int, periods: list[Period], prev_cmp: bool) -> int:
     """Position after the comparison word when ``m`` is a comparator, else -1."""
+    if lx.URDU_COMPARED_AFTER.match(s[m.end : m.end + 20]):
+        return prev_end  # Urdu "... 29 کروڑ ڈالر کے مقابلے میں": the cue follows the amount
     pre = s[prev_end : m.start]
     cue = _last(lx.CMP_CUE, pre)
     if cue is not None:
@@ -276,17 +464,29 @@ def _clause(text: str) -> str:
     return text[last.end() :] if last else text
 
 
-def _money_kind(s: str, m: _Value, prev_money_end: int, prev_value_end: int, nxt: int) -> str:
+def _money_kind(
+    s: str, m: _Value, prev_money_end: int, prev_value_end: int, nxt: int, urdu: bool
+) -> str:
     kpre = _clause(s[prev_money_end : m.start][-160:])
     post = s[m.end : nxt][:60]
     near = s[prev_value_end : m.start][-40:]
     if lx.DELTA_PRE.search(near) or lx.DELTA_POST.match(post):
         return "other"  # a change ("an increase of $458 million"), not a level
-    if lx.THRESHOLD_PRE.search(near) or lx.THRESHOLD_POST.match(post):
-        return "other"  # "the first month above $400 million", "the $3 billion mark"
-    if lx.TARGET_POST.match(post):
-        return "target"
+    if lx.TARGET_POST.match(post) or (urdu and lx.URDU_TARGET_POST.match(post)):
+        return "target"  # "$5 billion target", Urdu "5 ارب ڈالر کا ہدف"
     cue = _cue_kind(kpre)
+    if urdu and cue is None and lx.URDU_PROJECTION_POST.match(post):
+        cue = "projection"  # Urdu puts the verb last: "... تک پہنچ جائیں گی"
+    if cue != "projection" and lx.TARGET_HORIZON_POST.match(post):
+        return "target"  # "$10 billion by 2029", "$15 billion in five years"
+    threshold = (
+        lx.THRESHOLD_PRE.search(near)
+        or lx.THRESHOLD_POST.match(post)
+        or lx.THRESHOLD_VERB.search(near)
+        or (urdu and lx.URDU_THRESHOLD_POST.match(post))
+    )
+    if threshold:  # "the first month above $400 million", "the $3 billion mark", "topping"
+        return cue or "other"
     if cue:
         return cue
     if m.is_range:
@@ -302,9 +502,17 @@ def _nearest(v: _Value, candidates: list[_Value]) -> _Value | None:
 
 
 def _assign_money(
-    s: str, values: list[_Value], periods: list[Period], pub: Month | None
+    s: str,
+    values: list[_Value],
+    periods: list[Period],
+    pub: Month | None,
+    urdu: bool,
+    unresolved: list[str],
 ) -> set[int]:
-    """Give each amount its span, kind and comparison flag; returns ids of comparator periods."""
+    """Give each amount its span, kind and comparison flag; returns ids of comparator periods.
+
+    Adds to ``unresolved`` the period phrases of amounts that only a publication date can name.
+    """
     monies = [v for v in values if not v.is_pct]
     found: list[tuple[Period | None, str]] = []
     claimed: set[int] = set()
@@ -318,6 +526,8 @@ def _assign_money(
             cue_end = m.start  # "growth of 24% over $2.6 billion"
         m.cmp = cue_end >= 0
         direct = _direct_after(s, m.end, limit, periods, values)
+        if direct is not None and _labels_next(s, m, direct, limit, periods):
+            direct = None  # "Oct-24 $330m (+39% YoY), 4MFY25 $1.21bn": 4MFY25 is the next one's
         if direct is not None and m.cmp:
             claimed.add(id(direct))
         if direct is None and m.cmp:
@@ -326,11 +536,19 @@ def _assign_money(
         else:
             found.append((direct, "direct") if direct else (None, "before"))
         nxt = next((v.start for v in values if v.start >= m.end), len(s))
-        m.kind = _money_kind(s, m, prev_end, before[-1].end if before else 0, nxt)
+        m.kind = _money_kind(s, m, prev_end, before[-1].end if before else 0, nxt, urdu)
     for k, m in enumerate(monies):
         p, how = found[k]
         if how == "before":
             p = _before(s, m.start, periods, claimed)
+            if (
+                p is not None
+                and m.kind == "target"
+                and k
+                and _owned(p, monies[k - 1], found[k - 1])
+            ):
+                p = None  # "$3.8bn in FY25 and the target for this year is $5bn": FY25's
+
             found[k] = (p, how)
         if p is not None and (p.rel is not None or p.rel_fy is not None):
             m.cmp = True
@@ -346,10 +564,20 @@ def _assign_money(
                 m.span = shape_span(("fy", 0, 0), "fy", pub.fiscal_year)  # "for the current FY"
             by = lx.BY_YEAR.search(s[m.end : m.end + 40])
             if by is not None:  # "$10 billion by 2029": Pakistan's targets are fiscal years
-                fy = int(by.group("y") or by.group("fy"))
+                pair = by.group("a") or by.group("b")  # "by FY2029-30" ends in 2030
+                fy = int(pair) + 1 if pair else int(by.group("fy") or by.group("y"))
                 m.span = shape_span(("fy", 0, 0), "fy", fy if fy > 100 else two_digit(fy))
     _comparator_spans(s, monies, [p for p, _ in found])
+    for m, (p, _) in zip(monies, found, strict=True):
+        needs_date = p is not None and p.span is None and p.anchor in ("month", "fy", "pub")
+        if pub is None and m.span is None and needs_date and p is not None and p.needs:
+            unresolved.append(s[p.start : p.end].strip().rstrip("."))
     return claimed
+
+
+def _owned(p: Period, previous: _Value, its: tuple[Period | None, str]) -> bool:
+    """The period stands before the previous amount or is that amount's own."""
+    return previous.start > p.end or its[0] is p
 
 
 def _comparator_spans(s: str, monies: list[_Value], own: list[Period | None]) -> None:
@@ -377,6 +605,17 @@ def _comparator_spans(s: str, monies: list[_Value], own: list[Period | None]) ->
             m.span, m.cmp = p.span, False
         if base is not None and base.kind == "other" and m.kind == "amount":
             m.kind = "other"
+        if base is not None and base.span is not None and m.span == base.span:
+            m.span, m.note = _corrected(s, base.span), "period corrected"
+
+
+def _corrected(s: str, base: Span) -> Span | None:
+    """The prior period for a comparison that repeats the main figure's period by mistake."""
+    if lx.REVISION.search(s):
+        return None  # "revised from $330 million": the same period, an earlier vintage
+    single_mom = base[0] == base[1] and lx.MOM_WORDS.search(s) and not lx.YOY_WORDS.search(s)
+    shift = -1 if single_mom else -12
+    return base[0].shift(shift), base[1].shift(shift)
 
 
 def _comparator_span(s: str, p: Period | None, base: Span) -> Span | None:
@@ -416,7 +655,12 @@ def _pct_fact(
     limit = next((m.start for m in monies if m.start >= v.end), len(s))
     direct = _direct_after(s, v.end, limit, periods, values)
     span: Span | None = None
-    if direct is not None and direct.rel is None and direct.rel_fy is None:
+    bracketed = values[k - 1] if k and lx.PCT_BRACKET.match(s[prev_end : v.start]) else None
+    if bracketed is not None and not bracketed.is_pct and not bracketed.cmp and bracketed.span:
+        if bracketed.kind != "amount":
+            return None
+        span = bracketed.span  # "$330m (+39% YoY)": the rate of the figure it follows
+    elif direct is not None and direct.rel is None and direct.rel_fy is None:
         span = direct.span
     else:
         main = _nearest(v, [m for m in monies if not m.cmp and m.span is not None])
@@ -481,14 +725,16 @@ def _amount_suspect(span: Span, value: float) -> str | None:
     return None
 
 
-def _sentence_facts(raw: str, pub: Month | None) -> list[Fact]:
+def _sentence_facts(raw: str, pub: Month | None, unresolved: list[str]) -> list[Fact]:
     s = _normalise(raw)
     values = _values(s)
     if not values:
         return []
+    urdu = is_urdu(raw)
+    lang = "ur" if urdu else "en"
     periods = find_periods(s, [(v.start, v.end) for v in values])
     resolve(periods, pub, survey_fy(s, pub))
-    claimed = _assign_money(s, values, periods, pub)
+    claimed = _assign_money(s, values, periods, pub, urdu, unresolved)
     facts: list[Fact] = []
     for v in values:
         if not v.is_pct:
@@ -498,7 +744,7 @@ def _sentence_facts(raw: str, pub: Month | None) -> list[Fact]:
             if kind == "amount" and pub is not None and v.span[1] > pub:
                 kind = "projection"  # a period that has not ended cannot have data yet
             suspect = _amount_suspect(v.span, v.value) if kind == "amount" else None
-            facts.append(Fact(*v.span, kind, v.value, None, raw, v.cmp, suspect))
+            facts.append(Fact(*v.span, kind, v.value, None, raw, v.cmp, suspect, lang, v.note))
             continue
         found = _pct_fact(s, v, values, periods, claimed)
         if found is None or not _valid(found[0]):
@@ -506,5 +752,5 @@ def _sentence_facts(raw: str, pub: Month | None) -> list[Fact]:
         span, kind, value = found
         limit = 100.0 if kind == "yoy_pct" else 60.0
         suspect = f"growth {value:g}% outside +-{limit:g}%" if abs(value) > limit else None
-        facts.append(Fact(*span, kind, None, value, raw, False, suspect))
+        facts.append(Fact(*span, kind, None, value, raw, False, suspect, lang))
     return facts

@@ -47,6 +47,7 @@ class _Atom:
 
 
 _ATOM_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("fy", lx.FY_ENDING),
     ("ignore", lx.DAYDATE),
     ("rel", lx.REL),
     ("fy", lx.FY_SHORT),
@@ -97,9 +98,10 @@ def _atom(kind: str, m: re.Match[str], s: str) -> _Atom | None:
         a.n = lx.CURFY_OFFSET.get((g["w"] or g["w2"] or "").lower(), 0)
         a.size = 1 if (g["w"] or g["w2"]) else 0
     elif kind == "count":
-        word = (g["n"] or g["n2"]).lower()
+        word = (g["n"] or g["n2"] or "1").lower()
         a.n = int(word) if word.isdigit() else lx.NUMBER_WORDS[word]
         a.ok = 1 <= a.n <= 12 and (g["pre"] or "").lower() not in ("past", "last", "preceding")
+        a.flag = "single" if g["one"] else ""  # "the first month": only with a fiscal year
     elif kind == "qtr":
         if g["ending"]:
             a.size, a.n, a.flag = (3 if g["ending"].lower() == "quarter" else 6), 1, "ending"
@@ -122,6 +124,7 @@ def _atom(kind: str, m: re.Match[str], s: str) -> _Atom | None:
         may_ok = a.n != 5 or bool(
             lx.MAY_PREP.search(s[max(0, m.start() - 12) : m.start()])
             or lx.MAY_HEADLINE.match(s[m.end() : m.end() + 12])
+            or lx.URDU_AFTER.match(s[m.end() : m.end() + 3])  # Urdu "مئی میں"
         )
         a.size = 1 if capital and may_ok else 0
     elif kind == "y4":
@@ -263,7 +266,7 @@ def _months_period(s: str, atoms: list[_Atom], i: int) -> tuple[Period | None, i
     if shape[0] == "month" and last_year and _joined(s, atoms, k, "rel", lx.LAST_YEAR_GLUE):
         moy = shape[1]  # "April last year"
         p = Period(start, atoms[k + 1].end, anchor="month", end_moy=moy)
-        p.needs = lambda ref: (_latest(moy, ref).shift(-12),) * 2
+        p.needs = lambda ref: (Month(ref.year - 1, moy),) * 2  # the calendar year before
         return p, k + 2
     counted = any(_joined(s, atoms, k, kind, lx.EMPTY_GLUE) for kind in ("count", "qtr"))
     spec = _spec(s, atoms, k + 1, k + 2) if counted and shape[0] == "range" else None
@@ -285,7 +288,7 @@ def _joined(s: str, atoms: list[_Atom], k: int, kind: str, glue: re.Pattern[str]
 
 def _range_after(s: str, atoms: list[_Atom], k: int) -> tuple[int, Shape | None]:
     """A bare '(July-April)' right after atom k; returns its last atom index and shape."""
-    if _joined(s, atoms, k, "mon", lx.EMPTY_GLUE):
+    if _joined(s, atoms, k, "mon", lx.RANGE_AFTER_FY_GLUE):
         k2, inner, y1, y2 = _months_shape(s, atoms, k + 1)
         if inner[0] == "range" and y1 is None and y2 is None:
             return k2, inner
@@ -321,6 +324,8 @@ def _span_period(s: str, atoms: list[_Atom], i: int) -> tuple[Period | None, int
             spec = ("cur", before.n)
     end = atoms[last].end
     unnamed_quarter = spec is None or (a.flag == "explicit_fy" and spec[0] == "cur")
+    if a.flag == "single" and spec is None:
+        return None, i + 1  # "the first month above $400 million" names no period
     if not a.ok or (a.kind == "qtr" and unnamed_quarter):
         return Period(a.start, end), last + 1  # consumed, but no period can be named
     return _period(a.start, end, override or shape, spec), last + 1
@@ -364,6 +369,8 @@ def _combine(s: str, atoms: list[_Atom]) -> list[Period]:
             p, nxt = _fy_period(s, atoms, i)
         elif a.kind == "cy":
             p = Period(a.start, a.end, (Month(a.n, 1), Month(a.n, 12)))
+        elif a.kind == "rel" and _names_month(s, atoms, i):
+            p = None  # "the previous month of August 2023": August 2023 is the period
         elif a.kind == "rel":
             p = Period(a.start, a.end, rel=a.n)
             spec = _spec(s, atoms, i, i + 1)
@@ -381,6 +388,14 @@ def _combine(s: str, atoms: list[_Atom]) -> list[Period]:
             out.append(p)
         i = max(nxt, i + 1)
     return out
+
+
+def _names_month(s: str, atoms: list[_Atom], i: int) -> bool:
+    """'the previous month of August 2023': a relation followed by a month with its year."""
+    if "month" not in atoms[i].text.lower() or not _joined(s, atoms, i, "mon", lx.OF_GLUE):
+        return False
+    month = atoms[i + 1]
+    return month.year is not None or _year_next(s, atoms, i + 1)
 
 
 def resolve(periods: list[Period], pub: Month | None, survey_fy: int | None) -> None:
