@@ -17,6 +17,7 @@ import click
 from itx_scraper import __version__
 from itx_scraper.core import clock, config, exitcodes
 from itx_scraper.core.errors import ConfigError, ItxError, LockedError
+from itx_scraper.core.sources import STATEMENTS
 from itx_scraper.ops.daemon import DEFAULT_CYCLE_TIMEOUT, DEFAULT_IDLE, DEFAULT_INTERVAL, MAX_JITTER
 from itx_scraper.query.export import FORMATS
 
@@ -194,8 +195,8 @@ def run(
     if not quiet:
         for note in summary.notes:
             click.echo(f"itx-scraper: {note}", err=True)
-    for line in report.fetch_lines(summary.fetches, summary.source_errors):
-        if line.startswith("error: "):
+    for line in report.fetch_lines(summary.fetches, summary.source_errors, STATEMENTS):
+        if line.startswith(("error: ", "warning: ")):  # warnings survive --quiet
             click.echo(line, err=True)
         elif not as_json and not quiet:
             click.echo(line)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from itx_scraper.core.errors import ItxError
@@ -58,33 +58,39 @@ def monthly_table(rows: Sequence[Mapping[str, Any]], months: int) -> str:
 MAX_ERROR_LINES = 10  # per source and run; the fetches table keeps every one
 
 
-def fetch_lines(fetches: Sequence[Mapping[str, Any]], failing: Mapping[str, str]) -> list[str]:
-    """What ``run`` prints of its fetches: a progress line per fetch, ``error:`` lines for a
-    source that failed (``failing``, by the one failure rule), ``warning:`` for a failed
-    fetch of a source that still succeeded (its fallback URL worked)."""
+def fetch_lines(
+    fetches: Sequence[Mapping[str, Any]], failing: Mapping[str, str], statements: Collection[str]
+) -> list[str]:
+    """What ``run`` prints of its fetches: a progress line per fetch that worked; for a source
+    that failed (``failing``, by the one failure rule) ``error:`` lines — one for a file source
+    (its last URL; earlier ones are counted), one per failed page of a statement source, at most
+    MAX_ERROR_LINES — and a ``warning:`` for a failed URL of a file source whose fallback worked."""
     lines: list[str] = []
-    shown: dict[str, int] = {}
+    errors: dict[str, list[Mapping[str, Any]]] = {}
     for fetch in fetches:
-        source = fetch["source"]
-        if fetch["status"] != "error":
-            lines.append(f"{source}: {_describe(fetch)}")
-            continue
-        shown[source] = shown.get(source, 0) + 1
-        if shown[source] > MAX_ERROR_LINES:
-            continue
-        text = f"{source}: {fetch['error_class']}: {fetch['error']} ({fetch['url']})"
-        if source in failing:
-            lines.append(f"error: {text}")
+        if fetch["status"] == "error":
+            errors.setdefault(fetch["source"], []).append(fetch)
         else:
-            lines.append(f"warning: {text}; another URL of {source} worked")
-    for source, count in shown.items():
-        if count > MAX_ERROR_LINES:
-            kind = "error" if source in failing else "warning"
+            lines.append(f"{fetch['source']}: {_describe(fetch)}")
+    for source, failed in errors.items():
+        if source not in failing:
+            lines += [f"warning: {_error(f)}; another URL of {source} worked" for f in failed]
+            continue
+        if source not in statements:
+            earlier = f" (after {len(failed) - 1} other URL(s) failed)" if len(failed) > 1 else ""
+            lines.append(f"error: {_error(failed[-1])}{earlier}")
+            continue
+        lines += [f"error: {_error(f)}" for f in failed[:MAX_ERROR_LINES]]
+        if len(failed) > MAX_ERROR_LINES:
             lines.append(
-                f"{kind}: {source}: and {count - MAX_ERROR_LINES} more failed fetches"
+                f"error: {source}: and {len(failed) - MAX_ERROR_LINES} more failed pages"
                 " (itx-scraper status, or the fetches table)"
             )
     return lines
+
+
+def _error(fetch: Mapping[str, Any]) -> str:
+    return f"{fetch['source']}: {fetch['error_class']}: {fetch['error']} ({fetch['url']})"
 
 
 def _describe(fetch: Mapping[str, Any]) -> str:

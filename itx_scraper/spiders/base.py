@@ -106,7 +106,7 @@ class DocumentSpider(scrapy.Spider):
         error_class = http_error_class(response.status)
         if error_class:
             doc.error_class = error_class
-            doc.error = f"HTTP {response.status} from {response.url}"
+            doc.error = f"HTTP {response.status} from {response.url}{_retries(meta)}"
             doc.body = b""  # an error page is not a document version
             return doc
         if parse is None:
@@ -132,7 +132,7 @@ class DocumentSpider(scrapy.Spider):
             started_at=meta.get("itx_started_at"),
             duration_ms=_duration_ms(meta),
             error_class=failure_class(failure),
-            error=f"{type(failure.value).__name__}: {failure.value}".strip(),
+            error=f"{type(failure.value).__name__}: {failure.value}".strip() + _retries(meta),
         )
 
 
@@ -153,6 +153,12 @@ def failure_class(failure: Failure) -> str:
     # DNS, refused or lost connections (DNSLookupError, ConnectionRefusedError,
     # CannotResolveHostError, DownloadConnectionRefusedError, ...) and anything else.
     return "network"
+
+
+def _retries(meta: dict[str, Any]) -> str:
+    """' (after 2 retries)' when Scrapy's retry middleware tried again (5xx, timeouts)."""
+    retries = int(meta.get("retry_times") or 0)
+    return f" (after {retries} retries)" if retries else ""
 
 
 def _duration_ms(meta: dict[str, Any]) -> int | None:

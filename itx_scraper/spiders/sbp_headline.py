@@ -55,5 +55,5 @@ class SbpHeadlineSpider(DocumentSpider):
         """The next configured URL after a failed attempt, if there is one."""
         attempt = int(meta.get("itx_attempt", 0)) + 1
         if attempt < len(self.urls):
-            self.logger.warning("%s failed; trying %s", self.urls[attempt - 1], self.urls[attempt])
+            self.logger.info("%s failed; trying %s", self.urls[attempt - 1], self.urls[attempt])
             yield self.request(attempt)

@@ -730,7 +730,7 @@ def _open_readonly(path: Path) -> sqlite3.Connection:
     """Open read-only; when SQLite cannot create the WAL index (a read-only folder), fall back
     to ``immutable=1``, which reads the file as it is and must not be used while it changes."""
     if not path.is_file():
-        raise StoreError(f"no database at {path} (set --db, ITX_DB or db in the config)")
+        raise StoreError(f"no database at {path.absolute()} (set --db, ITX_DB or db in the config)")
     uri = path.resolve().as_uri()
     conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None)
     try:
