@@ -150,9 +150,11 @@ class Forecast:
             "cadence_months": self.cadence.months,
             "lag_days": [self.cadence.lag_min, self.cadence.lag_max],
             "learned": self.cadence.learned,
+            "learned_from": self.cadence.samples,  # publications the lag was learned from
             "hours_pkt": [self.timing.opens, self.timing.closes],
             "weekdays": [WEEKDAY_NAMES[d] for d in sorted(self.timing.weekdays)],
             "hours_learned": self.timing.learned,
+            "hours_learned_from": self.timing.samples,
         }
 
 

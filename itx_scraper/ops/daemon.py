@@ -244,6 +244,28 @@ def next_wait(
     return wait
 
 
+def migrate(config: Config) -> None:
+    """Bring an existing database's schema up to date once, before the calendar reads it.
+
+    Under the run lock; when a run holds it, that run migrates. A database that cannot be
+    opened is left to the first cycle, which reports why.
+    """
+    from itx_scraper.core.errors import ItxError
+    from itx_scraper.ops.runner import open_store, run_lock
+
+    if not config.db.exists():
+        return
+    try:
+        store = open_store(config)
+        try:
+            with run_lock(config.db):
+                store.migrate()
+        finally:
+            store.close()
+    except ItxError as exc:
+        logger.info("not migrating %s now: %s", config.db, exc)
+
+
 def serve(
     config: Config,
     schedule: Schedule,
@@ -258,6 +280,7 @@ def serve(
     stop = StopRequest()
     stop.install()
     logger.info("daemon started (pid %d): %s", os.getpid(), describe(schedule))
+    migrate(config)
     cycles = 0
     last_start: datetime | None = None
     while not stop.requested:
