@@ -101,9 +101,27 @@ def test_an_empty_body_is_a_layout_error() -> None:
     assert failed.url == url and failed.error_class == "layout"
     assert failed.error.startswith(
         "empty article body: the selectors (.press-detail .press-content, .press-detail"
-        " .content) found 0 characters and trafilatura "
+        " .content) found no text and trafilatura "
     )
-    assert failed.error.endswith(", fewer than 200")
+    assert failed.error.endswith(" characters, fewer than 200")
+
+
+def test_a_nearly_empty_body_is_a_layout_error_too() -> None:
+    pages = SITES["pid"].urls()
+    url = PID_HOME + "site/press_detail/32377"
+    body = emptied(pages[url].body, b'<div class="press-content">')
+    short = b"<p>Islamabad: IT exports of Pakistan rose in April 2024, the minister said.</p>"
+    marker = b'<div class="press-content">'
+    pages[url] = Page(body.replace(marker, marker + short))
+    [failed] = errors(run_pid(pages))
+    assert (failed.url, failed.error_class, failed.error) == (
+        url,
+        "layout",
+        (
+            "empty article body: 72 characters, fewer than 200 (selectors .press-detail"
+            " .press-content, .press-detail .content)"
+        ),
+    )
 
 
 def test_a_moved_body_is_read_by_trafilatura() -> None:

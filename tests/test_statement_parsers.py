@@ -138,7 +138,7 @@ EMPTIED = _emptied()  # the article's container is there, its paragraphs are gon
             EMPTIED,
             LayoutError,
             r"empty article body: the selectors \(.news-detail .news-content, .news-detail "
-            r".detail-content\) found 0 characters and trafilatura \d+, fewer than 200",
+            r".detail-content\) found no text and trafilatura \d+ characters, fewer than 200",
             id="empty-body",
         ),
         pytest.param(

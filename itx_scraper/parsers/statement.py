@@ -123,15 +123,19 @@ def parse_page(
     if not title:
         raise LayoutError(f"no title found (selectors {', '.join(selectors.title)})")
     body_text, read_by = _body_text(page, selectors), "selectors"
-    if len(body_text) < MIN_BODY_CHARS:  # the site's markup moved: read the page as an article
-        fallback = article_paragraphs(article.main_text(text))
-        if len(fallback) < MIN_BODY_CHARS:
+    if not body_text:  # the site's markup moved: read the page as an article
+        body_text, read_by = article_paragraphs(article.main_text(text)), "trafilatura"
+        if len(body_text) < MIN_BODY_CHARS:
             raise LayoutError(
                 f"empty article body: the selectors ({', '.join(selectors.body)}) found"
-                f" {len(body_text)} characters and trafilatura {len(fallback)},"
-                f" fewer than {MIN_BODY_CHARS}"
+                f" no text and trafilatura {len(body_text)} characters, fewer than"
+                f" {MIN_BODY_CHARS}"
             )
-        body_text, read_by = fallback, "trafilatura"
+    elif len(body_text) < MIN_BODY_CHARS:
+        raise LayoutError(
+            f"empty article body: {len(body_text)} characters, fewer than {MIN_BODY_CHARS}"
+            f" (selectors {', '.join(selectors.body)})"
+        )
     raw_date = _first_date_text(page, selectors.date, json_ld)
     if raw_date is None:
         if listed_date is None:
