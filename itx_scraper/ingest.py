@@ -62,6 +62,7 @@ def ingest_document(
         "http_status": doc.http_status,
         "bytes": len(doc.body),
         "duration_ms": doc.duration_ms,
+        "links": doc.links,  # a list page's candidate links: the empty-list monitor's history
     }
     if doc.not_modified:
         store.add_fetch(**fetch, status="not_modified")

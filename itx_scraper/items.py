@@ -105,6 +105,7 @@ class Document:
     title: str | None = None
     published_at: str | None = None
     text: str | None = field(default=None, repr=False)
+    links: int | None = None  # candidate links a list page or feed gave (None: not a list)
 
     @property
     def failed(self) -> bool:

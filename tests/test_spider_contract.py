@@ -66,7 +66,7 @@ def test_fixture_yields_valid_items(name: str) -> None:
     assert items, docs
     for doc in items:
         check_item(doc)
-    assert not errors(docs) or name == "moitt"  # the MoITT fixture holds an Urdu-only page
+    assert not errors(docs)
 
 
 def _truncated(body: bytes) -> bytes:
@@ -104,13 +104,17 @@ def test_moitt_follows_pagination_to_depth_and_keys_on_the_guid() -> None:
     docs = run("moitt")
     urls = [d.url for d in docs]
     assert "https://moitt.gov.pk/News?page=2" in urls
-    [statement] = good(docs)
+    statement, urdu = good(docs)
     assert statement.doc_key == "moitt:698d2410-c7b3-4030-9c52-f279c60d89f3"
     assert statement.url == "https://moitt.gov.pk" + MOITT_IT
     skipped = {d.url for d in docs if d.not_modified}
     assert {"https://moitt.gov.pk" + p for p in (MOITT_OFF, MOITT_NOFIG)} <= skipped
-    [urdu] = errors(docs)
-    assert urdu.url == "https://moitt.gov.pk" + MOITT_URDU and "Urdu-only" in (urdu.error or "")
+    # The Urdu-only statement is a release like the English one (issue 15).
+    assert urdu.url == "https://moitt.gov.pk" + MOITT_URDU and errors(docs) == []
+    assert [(o.period, o.value, o.note) for o in urdu.observations] == [
+        ("2024-04", 310.0, None),
+        ("2023-07/2024-04", 2593.0, None),
+    ]
     shallow = [d.url for d in run("moitt", depth=1)]
     assert "https://moitt.gov.pk/News?page=2" not in shallow
 

@@ -17,6 +17,7 @@ from itx_scraper.core import clock, exitcodes
 from itx_scraper.core.config import DEFAULT_DB, Config, SourceConfig
 from itx_scraper.core.errors import LockedError
 from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.sources import SOURCES
 from itx_scraper.core.urls import origins
 from itx_scraper.ingest import load_baseline
 from itx_scraper.ops import checks
@@ -128,8 +129,28 @@ class RunSummary:
         }
 
 
-def crawl(config: Config, sources: list[str], *, run_id: int, silent: bool, verbose: bool) -> None:
-    """Run the spiders of ``sources`` in this process (one reactor per process)."""
+def spider_arguments(store: Store, sources: list[str]) -> dict[str, dict[str, Any]]:
+    """What a spider needs from history, read here because spiders never see the database:
+    a statement spider gets each list page's last good link count (the empty-list monitor)."""
+    return {
+        name: {"last_links": store.last_list_links(name)}
+        for name in sources
+        if name in SOURCES and SOURCES[name].statement
+    }
+
+
+def crawl(
+    config: Config,
+    sources: list[str],
+    *,
+    run_id: int,
+    silent: bool,
+    verbose: bool,
+    arguments: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Run the spiders of ``sources`` in this process (one reactor per process).
+
+    ``arguments`` adds keyword arguments per spider (:func:`spider_arguments`)."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
@@ -156,7 +177,7 @@ def crawl(config: Config, sources: list[str], *, run_id: int, silent: bool, verb
     # Scrapy's logging setup sets its loggers to DEBUG; keep them at our level.
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     chains = [
-        _chain(process, config, group, delay=float(http["delay"]))
+        _chain(process, config, group, delay=float(http["delay"]), arguments=arguments or {})
         for group in host_groups(config, sources)
     ]
     # Scrapy's join() would stop the reactor during the pause between chained spiders,
@@ -202,13 +223,21 @@ def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
     return sorted((names for _, names in groups), key=lambda names: sources.index(names[0]))
 
 
-def _chain(process: Any, config: Config, names: list[str], *, delay: float) -> Any:
+def _chain(
+    process: Any,
+    config: Config,
+    names: list[str],
+    *,
+    delay: float,
+    arguments: dict[str, dict[str, Any]],
+) -> Any:
     """Crawl ``names`` one after another, ``delay`` apart; a failing spider never stops the next."""
 
     def start(index: int) -> Any:
         source = config.sources[names[index]]
         spider = process.spider_loader.load(names[index])
-        finished = process.crawl(spider, urls=source.urls, **source.options)
+        extra = arguments.get(names[index], {})
+        finished = process.crawl(spider, urls=source.urls, **source.options, **extra)
         if index + 1 < len(names):
             finished.addBoth(lambda _: later(index + 1))
         return finished
@@ -309,7 +338,14 @@ def _cycle(
     """Crawl, check health, deliver: the part of a run that its ``runs`` row frames."""
     if sources:
         checkpoint("crawl.before")
-        crawl(config, sources, run_id=run_id, silent=prepared.was_empty, verbose=verbose)
+        crawl(
+            config,
+            sources,
+            run_id=run_id,
+            silent=prepared.was_empty,
+            verbose=verbose,
+            arguments=spider_arguments(store, sources),
+        )
         checkpoint("crawl.after")
     record_silent_spiders(store, config, run_id, sources)
     outbox = Outbox(config)

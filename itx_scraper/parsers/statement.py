@@ -1,4 +1,4 @@
-"""Read statement pages and news feeds: title, date, body text, relevance and stated figures."""
+"""Read statement pages: title, date, body text, relevance and stated figures."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
-from lxml import etree
 
 from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError
 from itx_scraper.core.periods import format_range, month_number
 from itx_scraper.items import Observation
+from itx_scraper.parsers import article
 from itx_scraper.parsers.sniff import detect_format
 
 if TYPE_CHECKING:
@@ -29,15 +28,13 @@ if TYPE_CHECKING:
     from itx_scraper.extract import Fact
 
 PKT = timezone(timedelta(hours=5), "PKT")  # dates of Pakistani statements are local dates
-MIN_BODY_CHARS = 80  # a detail page whose article text is shorter lost its body
+MIN_BODY_CHARS = 200  # a detail page whose article text is shorter lost its body (issue 15)
 # Tags whose text is never part of a statement (scripts may hold broken or hostile code).
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "svg", "form")
 
 
-class LanguageError(ParseError):
-    """A statement about IT exports with no English text (Urdu only): skipped, recorded."""
-
-    error_class = "parse"
+class MissingDateError(LayoutError):
+    """A detail page with no publication date, neither on the page nor on its list page."""
 
 
 @dataclass(frozen=True)
@@ -57,27 +54,22 @@ class PageSelectors:
 
 @dataclass(frozen=True)
 class StatementPage:
-    """What a detail page says: its title, publication date and body text."""
+    """What a detail page says: its title, publication date and body text.
+
+    ``dated_by`` says where the date came from: "page" (its own markup) or "list" (the list
+    page or feed, because the page had none); ``read_by`` says which reader found the body:
+    "selectors" (the site's own) or "trafilatura".
+    """
 
     title: str
     published: date
     text: str
+    dated_by: str = "page"
+    read_by: str = "selectors"
 
     @property
     def full_text(self) -> str:
         return f"{self.title}\n\n{self.text}"
-
-
-@dataclass(frozen=True)
-class FeedItem:
-    """One RSS item or Atom entry."""
-
-    title: str
-    link: str
-    guid: str
-    published: date | None
-    summary: str
-    content: str
 
 
 # -- HTML pages ------------------------------------------------------------------------------
@@ -130,22 +122,71 @@ def parse_page(
     title = _first_text(page, selectors.title) or (listed_title or "").strip()
     if not title:
         raise LayoutError(f"no title found (selectors {', '.join(selectors.title)})")
-    body_text = _body_text(page, selectors)
-    if not body_text:
-        raise LayoutError(f"no article body found (selectors {', '.join(selectors.body)})")
-    if len(body_text) < MIN_BODY_CHARS:
-        raise LayoutError(f"article body is nearly empty ({len(body_text)} characters)")
+    body_text, read_by = _body_text(page, selectors), "selectors"
+    if not body_text:  # the site's markup moved: read the page as an article
+        body_text, read_by = article_paragraphs(article.main_text(text)), "trafilatura"
+        if len(body_text) < MIN_BODY_CHARS:
+            raise LayoutError(
+                f"empty article body: the selectors ({', '.join(selectors.body)}) found"
+                f" no text and trafilatura {len(body_text)} characters, fewer than"
+                f" {MIN_BODY_CHARS}"
+            )
+    elif len(body_text) < MIN_BODY_CHARS:
+        raise LayoutError(
+            f"empty article body: {len(body_text)} characters, fewer than {MIN_BODY_CHARS}"
+            f" (selectors {', '.join(selectors.body)})"
+        )
     raw_date = _first_date_text(page, selectors.date, json_ld)
     if raw_date is None:
         if listed_date is None:
-            raise LayoutError(f"no publication date found (selectors {', '.join(selectors.date)})")
-        published = listed_date
-    else:
-        parsed = parse_date(raw_date)
-        if parsed is None:
-            raise ParseError(f"publication date in an unexpected format: {raw_date[:80]!r}")
-        published = parsed
-    return StatementPage(title=clean_line(title), published=published, text=body_text)
+            raise MissingDateError(
+                f"no publication date found (selectors {', '.join(selectors.date)})"
+            )
+        return StatementPage(clean_line(title), listed_date, body_text, "list", read_by)
+    published = parse_date(raw_date)
+    if published is None:
+        raise ParseError(f"publication date in an unexpected format: {raw_date[:80]!r}")
+    return StatementPage(clean_line(title), published, body_text, "page", read_by)
+
+
+def read_article(
+    body: bytes,
+    text: str,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    listed_date: date | None = None,
+    listed_title: str | None = None,
+) -> StatementPage:
+    """A news article from any outlet, read by trafilatura: main text, title and date.
+
+    The page's own date (meta tags, JSON-LD, ``<time>``, its URL) comes first, then
+    ``listed_date`` (the feed's); a zoned time becomes a PKT date.
+    """
+    check_html(body, content_type)
+    found = article.read(text, url)
+    title = clean_line(found.title) or clean_line(listed_title or "")
+    if not title:
+        raise LayoutError("no title found (trafilatura)")
+    body_text = article_paragraphs(found.text)
+    if len(body_text) < MIN_BODY_CHARS:
+        raise LayoutError(
+            f"empty article body: trafilatura found {len(body_text)} characters,"
+            f" fewer than {MIN_BODY_CHARS}"
+        )
+    if found.date:
+        published = parse_date(found.date)
+        if published is None:
+            raise ParseError(f"publication date in an unexpected format: {found.date[:80]!r}")
+        return StatementPage(title, published, body_text, "page", "trafilatura")
+    if listed_date is None:
+        raise MissingDateError("no publication date on the article page, in its URL or feed")
+    return StatementPage(title, listed_date, body_text, "list", "trafilatura")
+
+
+def article_paragraphs(text: str) -> str:
+    """trafilatura's text (a paragraph a line) in the stored form: one blank line between."""
+    return "\n\n".join(line for raw in text.splitlines() if (line := clean_line(raw)))
 
 
 def _first_text(page: BeautifulSoup, selectors: Sequence[str]) -> str:
@@ -244,48 +285,50 @@ def clean_line(text: str) -> str:
 # -- dates -----------------------------------------------------------------------------------
 
 _ISO_RE = re.compile(
-    r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*"
-    r"(Z|[+-]\d{2}:?\d{2})?)?(?!\d)"
+    r"(?<!\d)\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?)?(?!\d)"
 )
-_MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DMY_RE = re.compile(
-    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?[\s-]+(?:of\s+)?{_MONTH},?[\s-]+(\d{{4}})\b", re.IGNORECASE
-)
-_MDY_RE = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE)
-_NUMERIC_RE = re.compile(r"(?<![\d.])(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?![\d.])")
-_RFC822_RE = re.compile(r"^[A-Z][a-z]{2},\s+\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}\s+\d{2}:\d{2}")
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# Zone names dateutil cannot know; others it does not know are read as local (PKT) times.
+_ZONES = {"PKT": PKT, "UTC": UTC, "GMT": UTC, "Z": UTC}
+# Two unlikely defaults: a field the text lacks shows up as a difference between the two readings.
+_DEFAULTS = (datetime(1901, 1, 1), datetime(1902, 2, 2))
 
 
 def parse_date(text: str) -> date | None:
     """A publication date from a page, feed or URL; times with a zone become PKT dates.
 
-    Accepts ISO 8601, RFC 822 (feeds), '17 April 2024', '17th April, 2024', '01 Jun 2021',
-    '17-Apr-2024', 'April 24th, 2022', 'Published May 18, 2024 | 04:10 PM' and day-first
-    numeric dates ('17/04/2024'). Returns None for anything else.
+    ISO 8601 anywhere in the text first; otherwise python-dateutil reads the text (day first,
+    skipping words around the date): RFC 822 (feeds), '17 April 2024', '17th April, 2024',
+    '01 Jun 2021', '17-Apr-2024', 'April 24th, 2022', 'Published May 18, 2024 | 04:10 PM',
+    '17/04/2024'. The year must be written in full and the day and month given; anything
+    else is None.
     """
+    from dateutil import parser as dateutil_parser
+
     text = " ".join(text.split())
-    try:
-        if _RFC822_RE.match(text):
-            return _local(parsedate_to_datetime(text))
-        if match := _ISO_RE.search(text):
-            year, month, day = int(match[1]), int(match[2]), int(match[3])
-            if match[4] and match[7]:
-                zone = "+00:00" if match[7] == "Z" else match[7]
-                moment = datetime.fromisoformat(
-                    f"{match[1]}-{match[2]}-{match[3]}T{match[4]}:{match[5]}:{match[6] or '00'}"
-                    f"{zone if ':' in zone else zone[:3] + ':' + zone[3:]}"
-                )
-                return _local(moment)
-            return date(year, month, day)
-        if match := _DMY_RE.search(text):
-            return _calendar(int(match[3]), match[2], int(match[1]))
-        if match := _MDY_RE.search(text):
-            return _calendar(int(match[3]), match[1], int(match[2]))
-        if match := _NUMERIC_RE.search(text):
-            return date(int(match[3]), int(match[2]), int(match[1]))
-    except (ValueError, TypeError, OverflowError):
+    if not text:
         return None
-    return None
+    try:
+        if match := _ISO_RE.search(text):
+            stamp = match.group(0)  # '2024-05-17 23:30 +0000' -> '2024-05-17T23:30+0000'
+            stamp = stamp[:10] + "".join(f"T{stamp[11:]}".split()) if len(stamp) > 10 else stamp
+            return _local(dateutil_parser.isoparse(stamp))
+        years = _YEAR_RE.findall(text)
+        if not years:  # '17.04.24': a two-digit year is a guess
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+            first, second = (
+                dateutil_parser.parse(
+                    text, fuzzy=True, dayfirst=True, default=default, tzinfos=_ZONES
+                )
+                for default in _DEFAULTS
+            )
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if first != second or str(first.year) not in years:  # a missing field, or no real year
+        return None
+    return _local(first)
 
 
 def _calendar(year: int, month_name: str, day: int) -> date | None:
@@ -294,8 +337,9 @@ def _calendar(year: int, month_name: str, day: int) -> date | None:
 
 
 def _local(moment: datetime) -> date:
+    """The PKT date of a zoned time; a time without a zone is a local time, read as printed."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        return moment.date()
     return moment.astimezone(PKT).date()
 
 
@@ -336,8 +380,16 @@ _PAKISTAN_RE = re.compile(
     r"|\bLahore\b|\bMinistry\s+of\s+(?:IT|Information\s+Technology)",
     re.IGNORECASE,
 )
-_URDU_IT_RE = re.compile(r"آئی\s*ٹی|انفارمیشن\s*ٹیکنالوجی|سافٹ\s*ویئر")
-_URDU_EXPORT_RE = re.compile(r"برآمد")
+# Urdu spellings vary in the letters yeh, kaf and heh (Arabic or Persian forms): allow both.
+_URDU_IT_RE = re.compile(
+    r"آئی\s*(?:سی\s*)?ٹی|انفارمیشن\s*(?:اینڈ\s*کمیونیکیشن\s*)?ٹیکنالوج[یي]"
+    r"|(?:سافٹ|سوفٹ)\s*و(?:[یي]ئ|ئ[یي]|[یي])ر|کمپیوٹر\s*سروسز|ٹیک\s*(?:سیکٹر|انڈسٹر[یي])"
+)
+_URDU_EXPORT_RE = re.compile(r"برآمد|ایکسپورٹ|ترسیلات")
+_URDU_PAKISTAN_RE = re.compile(
+    r"پاکستان|اسٹیٹ\s*بینک|سٹیٹ\s*بینک|اسلام\s*آباد|کراچی|لاہور|پی\s*ایس\s*ای\s*بی"
+    r"|وزارت\s*(?:آئی\s*ٹی|انفارمیشن\s*ٹیکنالوج[یي])|پی\s*آئی\s*ڈی"
+)
 _SENTENCE_RE = re.compile(r"(?<=[.!?؟۔])\s+|\n+")
 
 
@@ -353,21 +405,20 @@ def is_relevant(text: str) -> bool:
 
 
 def is_relevant_urdu(text: str) -> bool:
-    """The same test for Urdu text: آئی ٹی (IT) and برآمدات (exports) in one sentence."""
+    """The same test for Urdu text: آئی ٹی (IT) and برآمدات (exports) in one sentence, and
+    پاکستان (or the State Bank, a Pakistani city, the IT ministry, PSEB) anywhere."""
+    if not (_URDU_PAKISTAN_RE.search(text) or _PAKISTAN_RE.search(text)):
+        return False
     return any(
-        _URDU_IT_RE.search(sentence) and _URDU_EXPORT_RE.search(sentence)
+        (_URDU_IT_RE.search(sentence) or _IT_RE.search(sentence))
+        and (_URDU_EXPORT_RE.search(sentence) or _EXPORT_RE.search(sentence))
         for sentence in _SENTENCE_RE.split(text)
     )
 
 
-def is_urdu_only(text: str) -> bool:
-    """Arabic-script letters and (almost) no Latin ones: an Urdu page without English text."""
-    letters = [ch for ch in text if ch.isalpha()]
-    if not letters:
-        return False
-    arabic = sum("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in letters)
-    latin = sum(ch.isascii() for ch in letters)
-    return arabic > 0 and latin < 0.2 * len(letters)
+def is_statement(text: str) -> bool:
+    """Relevant in English or in Urdu: a page in either language (or both) may be a statement."""
+    return is_relevant(text) or is_relevant_urdu(text)
 
 
 # -- what a release stores -------------------------------------------------------------------
@@ -387,6 +438,8 @@ def statement_observations(facts: Iterable[Fact]) -> list[Observation]:
 
     Comparison figures (the prior period quoted for comparison) and suspect figures (outside
     the sanity ranges) are kept too, marked in ``note``; reconciliation never alerts on them.
+    A figure whose period the extractor corrected says so in ``note`` too. English and Urdu
+    statements give the same rows.
     """
     found: list[Observation] = []
     seen: set[tuple[str, float, bool]] = set()
@@ -402,6 +455,8 @@ def statement_observations(facts: Iterable[Fact]) -> list[Observation]:
             notes.append("comparison: figure quoted for comparison")
         if fact.suspect:
             notes.append(f"suspect: {fact.suspect}")
+        if fact.note:  # "period corrected": the period is not the one printed
+            notes.append(fact.note)
         found.append(
             Observation(
                 series="9",
@@ -433,81 +488,3 @@ def decode_news_token(token: str) -> str | None:
         if _GUID_RE.match(text):
             return text.lower()
     return None
-
-
-# -- feeds -------------------------------------------------------------------------------------
-
-_ATOM = "{http://www.w3.org/2005/Atom}"
-_CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
-
-
-def parse_feed(body: bytes, content_type: str | None = None) -> list[FeedItem]:
-    """RSS 2.0 items or Atom entries; a page that is not a well-formed feed is a ParseError."""
-    if not body.strip():
-        raise NotADocumentError("empty feed")
-    if detect_format(body) == "html":
-        raise NotADocumentError(
-            f"expected an RSS or Atom feed but got an HTML page ({content_type or 'no type'},"
-            f" {len(body):,} bytes)"
-        )
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
-    )
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        raise NotADocumentError(f"not a well-formed feed (truncated?): {exc}") from exc
-    if root.tag == "rss" or root.find("channel") is not None:
-        entries = root.iter("item")
-        items = [_rss_item(item) for item in entries]
-    elif root.tag == f"{_ATOM}feed":
-        items = [_atom_entry(entry) for entry in root.iter(f"{_ATOM}entry")]
-    else:
-        raise LayoutError(f"unknown feed root element {root.tag!r}")
-    return items
-
-
-def _child_text(element: Any, tag: str) -> str:
-    child = element.find(tag)
-    return (child.text or "").strip() if child is not None and child.text else ""
-
-
-def _html_text(markup: str) -> str:
-    if not markup:
-        return ""
-    fragment = soup(markup)
-    for tag in fragment.find_all(DROP_TAGS):
-        tag.decompose()
-    return element_text(fragment)
-
-
-def _rss_item(item: Any) -> FeedItem:
-    link = _child_text(item, "link")
-    raw_date = _child_text(item, "pubDate") or _child_text(
-        item, "{http://purl.org/dc/elements/1.1/}date"
-    )
-    return FeedItem(
-        title=clean_line(_child_text(item, "title")),
-        link=link,
-        guid=_child_text(item, "guid") or link,
-        published=parse_date(raw_date) if raw_date else None,
-        summary=_html_text(_child_text(item, "description")),
-        content=_html_text(_child_text(item, _CONTENT)),
-    )
-
-
-def _atom_entry(entry: Any) -> FeedItem:
-    link = ""
-    for candidate in entry.findall(f"{_ATOM}link"):
-        if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
-            link = candidate.get("href")
-            break
-    raw_date = _child_text(entry, f"{_ATOM}published") or _child_text(entry, f"{_ATOM}updated")
-    return FeedItem(
-        title=clean_line(_child_text(entry, f"{_ATOM}title")),
-        link=link,
-        guid=_child_text(entry, f"{_ATOM}id") or link,
-        published=parse_date(raw_date) if raw_date else None,
-        summary=_html_text(_child_text(entry, f"{_ATOM}summary")),
-        content=_html_text(_child_text(entry, f"{_ATOM}content")),
-    )

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from itx_scraper.core.errors import LayoutError
 from itx_scraper.parsers.statement import PageSelectors, decode_news_token, soup
 from itx_scraper.spiders.statement import StatementSpider, response_text
 
@@ -47,6 +46,7 @@ class MoittSpider(StatementSpider):
 
     name = "moitt"
     page_selectors = SELECTORS.page
+    list_links = "/NewsDetail/ links"
 
     async def start(self) -> AsyncIterator[Any]:
         for url in dict.fromkeys([*self.urls, *self.options["pages"]]):
@@ -66,9 +66,9 @@ class MoittSpider(StatementSpider):
                 key = decode_news_token(match.group(1)) or match.group(1)
                 links.setdefault(key, urljoin(response.url, href))
         if not links:
-            yield self.error(doc, LayoutError("no /NewsDetail/ links on the news list page"))
+            yield self.empty_list(doc)
             return
-        yield self.skipped(doc, f"list page with {len(links)} news links")
+        yield self.listed(doc, len(links))
         for key, url in self.new_links(links.items()):
             yield self.document_request(url, self.parse_detail, itx_doc_key=f"moitt:{key}")
         yield from self.next_list_page(response, page.select_one(SELECTORS.next_page))

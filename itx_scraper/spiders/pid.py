@@ -9,7 +9,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from itx_scraper.core.errors import LayoutError
 from itx_scraper.parsers.statement import PageSelectors, parse_date, soup
 from itx_scraper.spiders.statement import StatementSpider, response_text
 
@@ -68,6 +67,7 @@ class PidSpider(StatementSpider):
 
     name = "pid"
     page_selectors = SELECTORS.page
+    list_links = "press-release links"
 
     async def start(self) -> AsyncIterator[Any]:
         if self.option_int("start_id"):
@@ -87,9 +87,9 @@ class PidSpider(StatementSpider):
             if match:
                 listed.setdefault(int(match.group(1)), (listed_date(anchor), anchor.get_text(" ")))
         if not listed:
-            yield self.error(doc, LayoutError("no /site/press_detail/<id> links on the home page"))
+            yield self.empty_list(doc)
             return
-        yield self.skipped(doc, f"home page lists press releases up to {max(listed)}")
+        yield self.listed(doc, len(listed))
         yield from self.walk(response.url, listed)
 
     def walk(self, base: str, listed: dict[int, tuple[date | None, str]]) -> Iterator[Any]:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlparse
 
-from itx_scraper.core.errors import LayoutError
 from itx_scraper.parsers.statement import PageSelectors, parse_date, soup
 from itx_scraper.spiders.statement import StatementSpider, response_text
 
@@ -50,6 +49,7 @@ class PsebSpider(StatementSpider):
 
     name = "pseb"
     page_selectors = SELECTORS.page
+    list_links = f"news items ({SELECTORS.item})"
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.urls:
@@ -72,9 +72,9 @@ class PsebSpider(StatementSpider):
                 listed = parse_date(str(stamp.get("datetime") or stamp.get_text(" ")))
             items.append((urljoin(response.url, str(link["href"])), link.get_text(" "), listed))
         if not items:
-            yield self.error(doc, LayoutError(f"no news items ({SELECTORS.item}) on the list page"))
+            yield self.empty_list(doc)
             return
-        yield self.skipped(doc, f"list page with {len(items)} news items")
+        yield self.listed(doc, len(items))
         listed = {url: (title, day) for url, title, day in items}
         links = ((urlparse(url).path.rstrip("/"), url) for url, _, _ in items)
         for key, url in self.new_links(links):

@@ -9,17 +9,15 @@ import msgspec
 from scrapy.http import TextResponse
 
 from itx_scraper.core.config import validated
-from itx_scraper.core.errors import ParseError
+from itx_scraper.core.errors import LayoutError, ParseError
 from itx_scraper.core.sources import SOURCES
 from itx_scraper.extract import extract
 from itx_scraper.parsers.statement import (
-    LanguageError,
+    MissingDateError,
     PageSelectors,
     StatementPage,
     check_html,
-    is_relevant,
-    is_relevant_urdu,
-    is_urdu_only,
+    is_statement,
     parse_page,
     statement_body,
     statement_observations,
@@ -27,7 +25,7 @@ from itx_scraper.parsers.statement import (
 from itx_scraper.spiders.base import DocumentSpider
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
     from datetime import date
 
     import scrapy
@@ -59,6 +57,8 @@ def spider_options(source: str, given: dict[str, Any]) -> dict[str, Any]:
 
 # Detail pages fetched from one list page or feed: a hostile page with 10,000 links costs 50.
 MAX_DETAILS_PER_LIST = 50
+# Consecutive detail pages whose own markup gives no date before that is a layout error.
+UNDATED_PAGES = 3
 
 
 class StatementSpider(DocumentSpider):
@@ -68,17 +68,33 @@ class StatementSpider(DocumentSpider):
     attempt: a statement with figures becomes a release; a list page, an off-topic page or
     a statement without a US$ figure is logged as ``not_modified`` (nothing to store); a
     broken page is an error with its bytes kept.
+
+    Layout-drift monitors turn a changed site into a ``layout`` error instead of silence: a
+    list page with no candidate links (:meth:`empty_list`; ``last_links`` maps each list URL
+    to the links its last good crawl gave, passed in by the runner, which reads the fetch
+    log), a detail page with an empty body (``parse_page``), and UNDATED_PAGES detail pages
+    in a row whose own markup has no date (:meth:`date_streak`).
     """
 
     page_selectors: ClassVar[PageSelectors]
     is_feed: ClassVar[bool] = False  # list pages are feeds (XML), not HTML pages
+    list_links: ClassVar[str] = "links"  # what a list page lists, for the empty-list message
+    date_monitor: ClassVar[bool] = True  # the site's own date selectors may drift
 
-    def __init__(self, url: str | None = None, urls: Any = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        urls: Any = (),
+        last_links: Mapping[str, int] | None = None,
+        **kwargs: Any,
+    ) -> None:
         fields = SOURCES[self.name].options.__struct_fields__
         given = {key: kwargs.pop(key) for key in fields if key in kwargs}
         self.options: dict[str, Any] = spider_options(self.name, given)
         super().__init__(url=url, urls=urls, **kwargs)
         self._seen: set[str] = set()
+        self.last_links = last_links  # None: not known (``scrapy crawl``, offline tests)
+        self._undated: list[str] = []
 
     def first_time(self, key: str) -> bool:
         """True the first time a document key comes up in this crawl (lists repeat links)."""
@@ -136,6 +152,51 @@ class StatementSpider(DocumentSpider):
                 return self.error(doc, exc), False
         return doc, True
 
+    def empty_list(self, doc: Document) -> Document:
+        """A list page that parsed but lists nothing: its markup changed (or it was emptied)."""
+        doc.links = 0
+        kind = "feed" if self.is_feed else "list page"
+        message = f"{kind} {doc.url} gave 0 {self.list_links}"
+        if self.last_links is not None:
+            last = self.last_links.get(doc.url)
+            message += f" (last good crawl: {last})" if last else " (no earlier crawl gave any)"
+        return self.error(doc, LayoutError(message))
+
+    def listed(self, doc: Document, count: int) -> Document:
+        """A list page that gave ``count`` candidate links: nothing to store, the count kept."""
+        doc.links = count
+        return self.skipped(
+            doc, f"{'feed' if self.is_feed else 'list page'} with {count} {self.list_links}"
+        )
+
+    def date_streak(self, url: str, dated: bool) -> LayoutError | None:
+        """The error when this is the UNDATED_PAGES-th detail page in a row without its own
+        date (the list's date may stand in for one page, not hide a changed date element)."""
+        if dated or not self.date_monitor:
+            self._undated.clear()
+            return None
+        self._undated.append(url)
+        if len(self._undated) < UNDATED_PAGES:
+            return None
+        pages, self._undated = self._undated, []
+        return LayoutError(
+            f"no publication date on {len(pages)} consecutive pages ({', '.join(pages)}):"
+            f" the date selectors ({', '.join(self.page_selectors.date)}) match nothing"
+        )
+
+    def read_page(
+        self, response: Response, doc: Document, listed_date: date | None, listed_title: str | None
+    ) -> StatementPage:
+        """The site's own selectors, falling back to trafilatura for the body."""
+        return parse_page(
+            response.body,
+            response_text(response),
+            self.page_selectors,
+            content_type=doc.content_type,
+            listed_date=listed_date,
+            listed_title=listed_title,
+        )
+
     def detail(
         self,
         response: Response,
@@ -143,21 +204,21 @@ class StatementSpider(DocumentSpider):
         *,
         listed_date: date | None = None,
         listed_title: str | None = None,
-        selectors: PageSelectors | None = None,
     ) -> Document:
         """Turn a detail page into a statement release, a skip, or a recorded error."""
         doc = self.document(response, None)
         if doc.not_modified or doc.failed:
             return doc
         try:
-            page = parse_page(
-                response.body,
-                response_text(response),
-                selectors or self.page_selectors,
-                content_type=doc.content_type,
-                listed_date=listed_date,
-                listed_title=listed_title,
-            )
+            try:
+                page = self.read_page(response, doc, listed_date, listed_title)
+            except MissingDateError as exc:
+                raise self.date_streak(doc.url, dated=False) or exc from None
+            drift = self.date_streak(doc.url, dated=page.dated_by == "page")
+            if drift is not None:
+                raise drift
+            if page.read_by == "trafilatura" and self.date_monitor:
+                self.logger.info("%s: body selectors found no text; read by trafilatura", doc.url)
             return self.statement(doc, page, doc_key)
         except ParseError as exc:
             return self.error(doc, exc)
@@ -167,15 +228,9 @@ class StatementSpider(DocumentSpider):
             return doc
 
     def statement(self, doc: Document, page: StatementPage, doc_key: str) -> Document:
-        """Filter by topic and language, extract the figures, and fill in the release."""
+        """Filter by topic (English or Urdu), extract the figures, and fill in the release."""
         full_text = page.full_text
-        if is_urdu_only(full_text):
-            if is_relevant_urdu(full_text):
-                raise LanguageError(
-                    "Urdu-only statement about IT exports: English text is required"
-                )
-            return self.skipped(doc, "Urdu-only page, not about IT exports")
-        if not is_relevant(full_text):
+        if not is_statement(full_text):
             return self.skipped(doc, "not an IT export statement with a Pakistan context")
         rows = statement_observations(extract(full_text, page.published))
         if not rows:

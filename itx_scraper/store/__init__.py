@@ -572,6 +572,17 @@ class Store:
         finally:
             cursor.close()
 
+    def last_list_links(self, source: str) -> dict[str, int]:
+        """Per list page or feed URL of a source: the candidate links its newest good fetch
+        gave (the empty-list monitor names this count when a list suddenly gives none)."""
+        # SQLite takes the bare columns from the row where max(id) is found.
+        rows = self._execute(
+            """SELECT url, links, max(id) FROM fetches
+               WHERE source = ? AND links > 0 AND status != 'error' GROUP BY url""",
+            [source],
+        ).fetchall()
+        return {str(url): int(links) for url, links, _ in rows}
+
     def last_fetch(self, source: str) -> dict[str, Any] | None:
         """The newest fetch of a source."""
         rows = self._query(

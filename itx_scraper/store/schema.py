@@ -190,6 +190,12 @@ def m004_rank_by_storage_order(db: Database) -> None:
     replace_views(db)
 
 
+def m005_fetch_links(db: Database) -> None:
+    """How many candidate links a list page or feed gave, so that a list that suddenly gives
+    none can name its last good count (the empty-list monitor, issue 15)."""
+    db.execute("ALTER TABLE fetches ADD COLUMN links INTEGER")
+
+
 VIEWS = ("revisions", "ict_records", "ict_fytd", "ict_monthly", "best_observations")
 
 
@@ -320,7 +326,13 @@ def replace_views(db: Database) -> None:
     )
 
 
-MIGRATIONS = (m001_core, m002_query_views, m003_release_search, m004_rank_by_storage_order)
+MIGRATIONS = (
+    m001_core,
+    m002_query_views,
+    m003_release_search,
+    m004_rank_by_storage_order,
+    m005_fetch_links,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 NAMES = tuple(migration.__name__ for migration in MIGRATIONS)
 
