@@ -23,7 +23,9 @@ def lowest(requirements: list[str]) -> list[str]:
     """'scrapy>=2.15,<3' -> 'scrapy==2.15'; a requirement without a lower bound is left out."""
     pins = []
     for requirement in requirements:
-        match = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*.*?>=\s*([0-9][^,;\s]*)", requirement)
+        match = re.match(
+            r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*.*?>=\s*([0-9][^,;\s]*)", requirement
+        )
         if match:
             pins.append(f"{match[1]}=={match[2]}")
     return pins
