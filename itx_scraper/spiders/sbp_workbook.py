@@ -42,8 +42,19 @@ class Watch:
 
 def watch_document(table: Table, watch: Watch) -> ParsedDocument:
     """A watch's figures from a workbook read once; LayoutError/ParseError when they cannot be
-    read (a missing series or part, text in a figure cell, no monthly figure)."""
-    series = table.series(watch.series, watch.part, watch.sheet)
+    read (a missing series or part, text in a figure cell, no monthly figure) or are not
+    monthly (a fiscal-year-to-date column, whose figure under a month runs from July)."""
+    sheet = table.locate(watch.series, watch.sheet)
+    series = sheet.series(watch.series, watch.part)
+    month_headers = {period.header for period in sheet.periods if period.is_month}
+    cumulative = [f for f in series.figures if not f.is_month and f.header in month_headers]
+    if cumulative:
+        shown = f"{watch.series!r}" + (f" part {watch.part!r}" if watch.part else "")
+        raise LayoutError(
+            f"layout: series {shown} is a fiscal year to date (under {cumulative[-1].header!r}"
+            f" at {cumulative[-1].cell} it runs from July), not a monthly series; watch a"
+            " monthly part (see `itx-scraper inspect`)"
+        )
     months = series.months()
     if not months:
         raise LayoutError(
