@@ -240,3 +240,42 @@ def test_scrapy_crawl_arguments_are_strings_and_are_coerced() -> None:
         "follow": False,
     }
     assert sorted(origin.host for origin in spider.allowed_origins) == ["a.pk", "b.pk"]
+
+
+def test_workbook_spider_reads_a_shared_workbook_once_for_every_watch() -> None:
+    site = SITES[WORKBOOK_SPIDER]
+    spider = loader().load(WORKBOOK_SPIDER)(**site.kwargs())
+    requested: list[str] = []
+    pages = site.urls()
+
+    class Counting(dict):
+        def get(self, url: str, default: object = None) -> object:
+            requested.append(url)
+            return super().get(url, default)
+
+    docs = crawl(spider, Counting(pages))
+    assert sorted(requested) == sorted(pages)  # two watches share the BPM6 file: one request
+    assert sorted(d.source for d in docs) == ["current_account", "goods_exports", "remittances"]
+    by_source = {d.source: d for d in docs}
+    assert by_source["current_account"].body is by_source["remittances"].body
+    assert by_source["current_account"].latest_period == "2024-04"
+    assert {o.series for o in by_source["remittances"].observations} == {"remittances"}
+
+
+def test_workbook_spider_fails_one_watch_not_its_neighbours() -> None:
+    site = SITES[WORKBOOK_SPIDER]
+    options = site.kwargs()
+    options["watches"][0] = {**options["watches"][0], "series": "Current Acount Balance"}
+    docs = run(WORKBOOK_SPIDER, None, **options)
+    assert [(d.source, d.error_class) for d in errors(docs)] == [("current_account", "layout")]
+    assert "close labels: 'Current Account Balance'" in (errors(docs)[0].error or "")
+    assert sorted(d.source for d in good(docs)) == ["goods_exports", "remittances"]
+    # a fetch that fails fails every watch of that URL
+    pages = site.urls()
+    del pages[site.base + "/ecodata/Balancepayment_BPM6.xls"]
+    docs = run(WORKBOOK_SPIDER, pages)
+    assert sorted((d.source, d.error_class) for d in errors(docs)) == [
+        ("current_account", "4xx"),
+        ("remittances", "4xx"),
+    ]
+    assert [d.source for d in good(docs)] == ["goods_exports"]
