@@ -499,6 +499,12 @@ def test_three_vintages_raise_each_alert_once(tmp_path: Path, loopback: Loopback
         ["2026-01", "-1,200.00", "+90.00", "-900.00", "R", "current_account"],
         ["2026-02", "-1,780.00", "-580.00", "-1,390.00", "P", "current_account"],
     ]
+    as_of = cli("show", "--watch", "remittances", "--months", "2", "--as-of", "2026-03-21")
+    assert as_of.returncode == 0, as_of.stderr
+    assert [line.split()[:2] for line in as_of.stdout.splitlines()[3:]] == [
+        ["2026-01", "2,980.00"],  # before the revision of 2026-03-25
+        ["2026-02", "3,130.00"],
+    ]
     unknown = cli("show", "--watch", "curent_account")
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == (
