@@ -129,6 +129,27 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def watch_option(func: F) -> F:
+    """``--watch NAME``: a configured watch instead of an EBOPS ``--series``."""
+    return click.option(
+        "--watch",
+        metavar="NAME",
+        help="A watch ([watches.<name>] in the config) instead of --series.",
+    )(func)
+
+
+def check_watch(cfg: config.Config, store: Store, watch: str) -> None:
+    """``--watch`` excludes ``--series``; an unknown watch is one line naming the known ones."""
+    from click.core import ParameterSource
+
+    from itx_scraper.query import report
+
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("series") is not ParameterSource.DEFAULT:
+        raise click.UsageError("give --watch or --series, not both")
+    report.require_watch(watch, cfg.watches, store.watch(watch))
+
+
 class Group(click.Group):
     """Every error the package raises on purpose ends as one line and its exit code."""
 
@@ -215,6 +236,7 @@ def run(
 @common_options
 @click.option("--months", default=13, show_default=True, help="How many recent months.")
 @click.option("--series", default="9", show_default=True, help="EBOPS code ('9' = ICT total).")
+@watch_option
 @click.option(
     "--as-of",
     "as_of",
@@ -228,22 +250,41 @@ def show(
     verbose: int,
     months: int,
     series: str,
+    watch: str | None,
     as_of: datetime | None,
 ) -> None:
-    """Print the latest months: value, MoM and YoY change, status and source."""
+    """Print the latest months: value, MoM and YoY change, status and source.
+
+    With --watch, the change from the month and the year before is a difference, not a
+    percentage (a balance changes sign).
+    """
+    from itx_scraper.core.config import WATCH_FLOW
     from itx_scraper.query import report
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
     with reader(cfg) as store:
-        report.require_series(store, series)
-        rows = store.monthly_as_of(as_of.date(), series) if as_of else store.best_monthly(series)
+        if watch is not None:
+            check_watch(cfg, store, watch)
+            if as_of:
+                rows = store.monthly_as_of(as_of.date(), watch, WATCH_FLOW)
+                rows = [{**row, "value": row["usd_million"]} for row in rows]
+            else:
+                rows = store.watch_monthly(watch)
+        else:
+            report.require_series(store, series)
+            rows = (
+                store.monthly_as_of(as_of.date(), series) if as_of else store.best_monthly(series)
+            )
     if as_of is not None:
         if not rows:
             click.echo(f"nothing was stored by the end of {as_of:%Y-%m-%d} (UTC)")
             return
         click.echo(f"As known at the end of {as_of:%Y-%m-%d} (UTC):")
-    click.echo(report.monthly_table(rows, months))
+    if watch is not None:
+        click.echo(report.watch_table(rows, months))
+    else:
+        click.echo(report.monthly_table(rows, months))
 
 
 @cli.command("import-history")
@@ -397,6 +438,7 @@ def search(
     metavar="S",
     help="Only this EBOPS series, e.g. 9 or 9.2 (repeatable). Default: all.",
 )
+@watch_option
 @click.option(
     "--vintages",
     is_flag=True,
@@ -416,6 +458,7 @@ def export_command(
     verbose: int,
     fmt: str,
     series: tuple[str, ...],
+    watch: str | None,
     vintages: bool,
     output: Path | None,
     force: bool,
@@ -425,13 +468,16 @@ def export_command(
     Rows are sorted by series, flow and period (then by vintage), so the same database
     always gives byte-identical output. Without --vintages: the chosen value of every
     period, months and fiscal-year-to-date ranges (best-ranked source, latest vintage).
+    With --watch: that watch's figures, with columns watch, …, value, unit, ….
     """
     from itx_scraper.query import export
 
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
     with reader(cfg) as store:
-        columns, records = export.rows(store, series=series, vintages=vintages)
+        if watch is not None:
+            check_watch(cfg, store, watch)
+        columns, records = export.rows(store, series=series, vintages=vintages, watch=watch)
     text = export.render(columns, records, fmt)
     if output is None:
         click.echo(text, nl=False)
@@ -458,6 +504,7 @@ def export_command(
     help="How many recent months to draw.",
 )
 @click.option("--series", default="9", show_default=True, help="EBOPS code ('9' = ICT total).")
+@watch_option
 def chart_command(
     config_path: str | None,
     db_path: str | None,
@@ -465,6 +512,7 @@ def chart_command(
     output: Path,
     months: int,
     series: str,
+    watch: str | None,
 ) -> None:
     """Draw monthly exports as a PNG: bars, record months marked, fiscal years, 12-month average.
 
@@ -475,8 +523,15 @@ def chart_command(
     setup_logging(verbose, False)
     cfg = load_config(config_path, db_path)
     with reader(cfg) as store:
-        report.require_series(store, series)
-        info = chart.render(store, output, series=series, months=months)
+        if watch is not None:
+            check_watch(cfg, store, watch)
+            row = store.watch(watch)
+            if row is None:
+                raise report.ReportError(f"watch {watch!r} has no figures stored yet")
+            info = chart.render_watch(store, output, row, months=months)
+        else:
+            report.require_series(store, series)
+            info = chart.render(store, output, series=series, months=months)
     click.echo(info.describe())
 
 
@@ -605,6 +660,110 @@ def daemon(
             cfg, schedule, command, max_cycles=max_cycles, cycle_timeout=cycle_timeout
         )
     )
+
+
+PLACEHOLDER_URL = "REPLACE-ME: the workbook's http(s) URL, or give inspect --url"
+
+
+@cli.command()
+@click.argument("target", metavar="FILE|URL")
+@click.option("--series", metavar="LABEL", help="Print a [watches.<name>] snippet for it.")
+@click.option("--part", metavar="PART", help="The part of the series (e.g. Value, Net).")
+@click.option("--sheet", metavar="NAME", help="The sheet (default: where the series is).")
+@click.option("--name", metavar="NAME", help="The watch's name (default: from the label).")
+@click.option("--url", "watch_url", metavar="URL", help="The workbook's URL, for a FILE.")
+@click.option(
+    "--record",
+    type=click.Choice(["high", "low", "none"]),
+    default="high",
+    show_default=True,
+    help="Which extreme is a record.",
+)
+@click.option("--label", metavar="TEXT", help="The name alert texts use.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML config file, for [http] (User-Agent, timeout, size cap) when fetching a URL.",
+)
+def inspect(
+    target: str,
+    series: str | None,
+    part: str | None,
+    sheet: str | None,
+    name: str | None,
+    watch_url: str | None,
+    record: str,
+    label: str | None,
+    config_path: str | None,
+) -> None:
+    """List what an SBP workbook holds, and write a ready [watches.<name>] for --series.
+
+    FILE|URL is a workbook on disk, or an http(s) URL fetched once (with the configured
+    User-Agent and size cap). The listing gives each sheet's unit, orientation, periods with
+    their P/R status, and every series label (with its parts), one per line. With --series,
+    a snippet follows that works pasted into the config as it is; for a FILE, give the
+    workbook's --url, or the snippet's url is a placeholder that the config refuses.
+    """
+    from itx_scraper.parsers.sbp_table import read_table
+    from itx_scraper.query import inspect as inspect_module
+
+    setup_logging(0, False)
+    cfg = load_config(config_path, None)
+    for given, what in ((watch_url, "--url"), (target if "://" in target else None, "URL")):
+        if given is not None and not config.absolute_http(given):
+            raise click.BadParameter(f"{given!r} is not an absolute http(s) URL", param_hint=what)
+    if name is not None:
+        problem = config.watch_name_problem(name)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--name")
+    if "://" in target:
+        http = cfg.section("http")
+        body = inspect_module.fetch_workbook(
+            target,
+            user_agent=str(http["user_agent"]),
+            max_bytes=int(http["max_bytes"]),
+            timeout=float(http["timeout"]),
+        )
+    else:
+        try:
+            body = Path(target).read_bytes()
+        except OSError as exc:
+            fail(f"cannot read {target}: {exc.strerror or exc}", exitcodes.FAILED)
+    table = read_table(body)
+    click.echo(inspect_module.describe(table, source=target), nl=False)
+    if series is None:
+        return
+    url = watch_url or (target if "://" in target else PLACEHOLDER_URL)
+    snippet = inspect_module.watch_snippet(
+        table, series, url=url, part=part, sheet=sheet, name=name, record=record, label=label
+    )
+    click.echo(f"\n# Paste into itx.toml:\n{snippet}", nl=False)
+    if url == PLACEHOLDER_URL:
+        click.echo("itx-scraper: set the snippet's url (or give --url)", err=True)
+
+
+@cli.command("datasette-metadata")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML config file (default: $ITX_CONFIG, then ./itx.toml).",
+)
+def datasette_metadata(config_path: str | None) -> None:
+    """Print Datasette metadata (JSON): the shipped file plus a canned query per watch.
+
+    Each configured watch gets a query watch_<name> (its months, newest first, with the
+    change from the month and the year before):
+
+        itx-scraper datasette-metadata > itx-metadata.json
+        datasette state/itx.db -m itx-metadata.json
+    """
+    from itx_scraper.query import datasette
+
+    cfg = load_config(config_path, None)
+    data = datasette.metadata(cfg.watches.values())
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @cli.command()

@@ -10,7 +10,8 @@ from itx_scraper.core.periods import Month, format_range
 
 @dataclass(frozen=True)
 class Observation:
-    """One figure in US$ million for a series, flow and period, with where it was printed.
+    """One figure in US$ million (or ``unit``) for a series, flow and period, with where it was
+    printed.
 
     Every parser returns these and ingest stores them (``as_row``); ``cell`` is the A1
     reference in a workbook, ``location`` says where in any other document (a PDF's page,
@@ -18,7 +19,7 @@ class Observation:
     """
 
     series: str
-    flow: str  # credit, debit or net
+    flow: str  # credit, debit or net; 'value' for a watch's series
     start: Month
     end: Month
     value: float
@@ -30,6 +31,7 @@ class Observation:
     header: str | None = None  # the period header as printed
     source_url: str | None = None  # per-row provenance (history files)
     note: str | None = None
+    unit: str | None = None  # None: US$ million; 'percent' for growth rates (watches)
 
     @property
     def period(self) -> str:
@@ -61,6 +63,7 @@ class Observation:
             "header": self.header,
             "source_url": self.source_url,
             "note": self.note,
+            "unit": self.unit,
         }
 
 

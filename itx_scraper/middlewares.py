@@ -36,7 +36,9 @@ async def sleep(seconds: float) -> None:
 
 
 class ConditionalGetMiddleware:
-    """Send back the ETag and Last-Modified of the last parsed release from the same URL.
+    """Send back the ETag and Last-Modified of the last parsed release from the same URL;
+    for a request made for several sources (watches of one workbook), only when each one's
+    last parsed release carries the same validators.
 
     Reads the run's database read-only, opened on the first request that needs it and
     closed when the spider closes.
@@ -59,15 +61,19 @@ class ConditionalGetMiddleware:
 
     def process_request(self, request: Request) -> None:
         checkpoint("fetch.request")
-        source = request.meta.get("itx_source")
-        if not source or request.meta.get("itx_unconditional"):
+        # A workbook shared by several watches is one request for all of them.
+        sources = request.meta.get("itx_sources") or [request.meta.get("itx_source")]
+        if not all(sources) or request.meta.get("itx_unconditional"):
             return
         if self._store is None:
             path = database_path(self.crawler.settings)
             if not path.exists():
                 return  # nothing stored yet: an unconditional first fetch
             self._store = Store.open(path, readonly=True)
-        etag, last_modified = self._store.validators(source, request.url)
+        found = {self._store.validators(source, request.url) for source in sources}
+        if len(found) != 1:
+            return  # one of them lacks this version (new, or it failed to parse): fetch it all
+        etag, last_modified = found.pop()
         if etag:
             request.headers.setdefault("If-None-Match", etag)
         if last_modified:

@@ -41,6 +41,7 @@ class StorePipeline:
         config = config_module.load(settings.get("ITX_CONFIG"), settings.get("ITX_DB"))
         self.store = Store.open(config.db, create_parent=True)
         self.store.migrate()  # a no-op under `itx-scraper run`, which migrated already
+        self.store.sync_watches(watch.as_row() for watch in config.watches.values())
         silent = settings.getbool("ITX_SILENT", self.store.observation_count() == 0)
         self.alerts = alert_step(config, silent=silent)
         checkpoint("pipeline.open")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sbp_pdf_builder import build_headline_pdf
+from sbp_tables import EXPORTS, build, down_grid, summary_grid
 from sbp_workbook import build_dt, published_ict
 from spider_harness import Page, fixture
 
@@ -91,6 +92,39 @@ def headline_pdf(latest: Month = APRIL_2024, **overrides: float) -> bytes:
     return build_headline_pdf(latest, ict)
 
 
+BPM6_PATH = "/ecodata/Balancepayment_BPM6.xls"
+EXP_IMP_PATH = "/ecodata/exp_import_BOP.xls"
+
+
+def watched_pages(base: str) -> dict[str, Page]:
+    """Two SBP-style workbooks: periods across (BPM6 summary) and down (exp_import_BOP)."""
+    exports, _ = down_grid(Month(2023, 7), APRIL_2024, status={APRIL_2024: "P"})
+    return {
+        BPM6_PATH: Page(build(summary_grid(APRIL_2024)), XLS),
+        EXP_IMP_PATH: Page(build(exports), XLS),
+    }
+
+
+def watches(base: str) -> dict[str, Any]:
+    """Three watches over the two workbooks: two share the BPM6 summary."""
+    return {
+        "watches": [
+            {
+                "name": "current_account",
+                "url": base + BPM6_PATH,
+                "series": "Current Account Balance",
+            },
+            {"name": "remittances", "url": base + BPM6_PATH, "series": "Workers' Remittances"},
+            {
+                "name": "goods_exports",
+                "url": base + EXP_IMP_PATH,
+                "series": EXPORTS,
+                "part": "Value",
+            },
+        ]
+    }
+
+
 SITES: dict[str, Site] = {
     "sbp_ebops": Site(
         "https://archive.sbp.org.pk",
@@ -123,5 +157,8 @@ SITES: dict[str, Site] = {
         press_pages,
         ("/feeds/business", PRESS_ARTICLE),
         lambda base: {"feeds": [base + "/feeds/business"]},
+    ),
+    "sbp_workbook": Site(
+        "https://www.sbp.org.pk", BPM6_PATH, watched_pages, (BPM6_PATH, EXP_IMP_PATH), watches
     ),
 }

@@ -181,6 +181,8 @@ def test_metadata_describes_every_view(db: Path) -> None:
         "revisions",
         "fytd_comparison",
         "as_of",
+        "watches_latest",
+        "watch_months",
     }
     fytd_page, database = get(db, "/itx/ict_fytd.json?_shape=array", "/itx.json")
     assert len(fytd_page) == 8

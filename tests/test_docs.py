@@ -37,6 +37,7 @@ def test_every_config_key_is_documented() -> None:
     documented = set(re.findall(r"^\| `([a-z_.<>]+)` \|", table, re.MULTILINE))
     expected = {"db", "sources.<name>.url", "sources.<name>.enabled"}
     expected |= {f"{section}.{key}" for section, keys in config.SECTIONS.items() for key in keys}
+    expected |= {f"watches.<name>.{key}" for key in config.WATCH_KEYS}
     assert expected <= documented, sorted(expected - documented)
     assert documented <= expected | {k for k in documented if k.startswith("sources.")}
 

@@ -12,6 +12,7 @@ from scrapy.spiderloader import SpiderLoader
 from spider_fixtures import MOITT_IT, MOITT_NOFIG, MOITT_OFF, MOITT_URDU, SITES, Page
 from spider_harness import HTML, crawl, errors, good
 
+from itx_scraper.core.config import WATCH_FLOW, WORKBOOK_SPIDER
 from itx_scraper.core.periods import parse_range
 from itx_scraper.core.sources import SOURCES
 from itx_scraper.items import Document
@@ -39,18 +40,30 @@ def run(name: str, pages: dict[str, Page] | None = None, /, **kwargs: object) ->
 
 def test_every_spider_has_a_fixture_site_and_a_source() -> None:
     assert set(NAMES) == set(SITES), "each spider in `scrapy list` needs a fixture site"
-    assert set(NAMES) == {name for name, info in SOURCES.items() if info.crawled}
+    crawled = {name for name, info in SOURCES.items() if info.crawled}
+    assert set(NAMES) == crawled | {WORKBOOK_SPIDER}  # the one spider of every watch
 
 
-def check_item(doc: Document) -> None:
-    assert doc.source in SOURCES and doc.http_status == 200 and doc.body
+def watch_names(name: str) -> set[str]:
+    return {watch["name"] for watch in SITES[name].kwargs().get("watches", ())}
+
+
+def check_item(doc: Document, watches: set[str]) -> None:
+    """A source's document, or a watch's (source = the watch, flow 'value', series = it)."""
+    assert (doc.source in SOURCES or doc.source in watches) and doc.http_status == 200
+    assert doc.body
     for obs in doc.observations:
         row = obs.as_row()
         start, end = parse_range(row["period"])
         assert (str(start), str(end)) == (row["period_start"], row["period_end"])
         assert row["months"] == end.index - start.index + 1
-        assert row["flow"] in ("credit", "debit", "net") and row["series"]
+        if doc.source in watches:
+            assert (row["flow"], row["series"]) == (WATCH_FLOW, doc.source)
+        else:
+            assert row["flow"] in ("credit", "debit", "net") and row["series"]
         assert math.isfinite(row["usd_million"])
+    if doc.source in watches:
+        return
     if SOURCES[doc.source].statement:
         assert doc.doc_key and doc.doc_key.startswith(f"{doc.source}:")
         assert doc.title and doc.text and doc.format == "statement"
@@ -65,7 +78,7 @@ def test_fixture_yields_valid_items(name: str) -> None:
     items = good(docs)
     assert items, docs
     for doc in items:
-        check_item(doc)
+        check_item(doc, watch_names(name))
     assert not errors(docs)
 
 
@@ -231,3 +244,42 @@ def test_scrapy_crawl_arguments_are_strings_and_are_coerced() -> None:
         "follow": False,
     }
     assert sorted(origin.host for origin in spider.allowed_origins) == ["a.pk", "b.pk"]
+
+
+def test_workbook_spider_reads_a_shared_workbook_once_for_every_watch() -> None:
+    site = SITES[WORKBOOK_SPIDER]
+    spider = loader().load(WORKBOOK_SPIDER)(**site.kwargs())
+    requested: list[str] = []
+    pages = site.urls()
+
+    class Counting(dict):
+        def get(self, url: str, default: object = None) -> object:
+            requested.append(url)
+            return super().get(url, default)
+
+    docs = crawl(spider, Counting(pages))
+    assert sorted(requested) == sorted(pages)  # two watches share the BPM6 file: one request
+    assert sorted(d.source for d in docs) == ["current_account", "goods_exports", "remittances"]
+    by_source = {d.source: d for d in docs}
+    assert by_source["current_account"].body is by_source["remittances"].body
+    assert by_source["current_account"].latest_period == "2024-04"
+    assert {o.series for o in by_source["remittances"].observations} == {"remittances"}
+
+
+def test_workbook_spider_fails_one_watch_not_its_neighbours() -> None:
+    site = SITES[WORKBOOK_SPIDER]
+    options = site.kwargs()
+    options["watches"][0] = {**options["watches"][0], "series": "Current Acount Balance"}
+    docs = run(WORKBOOK_SPIDER, None, **options)
+    assert [(d.source, d.error_class) for d in errors(docs)] == [("current_account", "layout")]
+    assert "close labels: 'Current Account Balance'" in (errors(docs)[0].error or "")
+    assert sorted(d.source for d in good(docs)) == ["goods_exports", "remittances"]
+    # a fetch that fails fails every watch of that URL
+    pages = site.urls()
+    del pages[site.base + "/ecodata/Balancepayment_BPM6.xls"]
+    docs = run(WORKBOOK_SPIDER, pages)
+    assert sorted((d.source, d.error_class) for d in errors(docs)) == [
+        ("current_account", "4xx"),
+        ("remittances", "4xx"),
+    ]
+    assert [d.source for d in good(docs)] == ["goods_exports"]

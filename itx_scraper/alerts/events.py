@@ -91,13 +91,17 @@ def monthly(best: Mapping[str, ObsLike]) -> dict[Month, float]:
     return {Month.parse(p): o.usd_million for p, o in best.items() if o.months == 1}
 
 
-def is_record(values: Mapping[Month, float], month: Month) -> tuple[bool, Month | None]:
-    """Whether ``month`` beats every earlier month, and the earlier month it beats."""
+def is_record(
+    values: Mapping[Month, float], month: Month, *, low: bool = False
+) -> tuple[bool, Month | None]:
+    """Whether ``month`` beats every earlier month (is above them all, or below them all when
+    ``low``), and the earlier month it beats; on a tie for the old record, the later month."""
     earlier = {m: v for m, v in values.items() if m < month}
     if month not in values or not earlier:
         return False, None
-    holder = max(earlier, key=lambda m: (earlier[m], m))
-    return values[month] > earlier[holder] + EPSILON, holder
+    sign = -1 if low else 1
+    holder = max(earlier, key=lambda m: (sign * earlier[m], m))
+    return sign * values[month] > sign * earlier[holder] + EPSILON, holder
 
 
 def fytd(best: Mapping[str, ObsLike], values: Mapping[Month, float], end: Month) -> float | None:
@@ -132,11 +136,13 @@ def evaluate(
     known_sources: Iterable[str],
     prior_alerts: Sequence[Mapping[str, Any]],
     rules: Rules,
+    record: str = "high",
 ) -> list[Event]:
     """Events raised by the observations ``new`` of one release, given everything ``before``.
 
     ``known_sources`` are the sources whose months count as already known (official ones,
-    the baseline and imports); statements do not make a month known.
+    the baseline and imports); statements do not make a month known. ``record`` says which
+    extreme is a record: ``high``, ``low`` or ``none`` (no record events at all).
     """
     if not official or not new:
         return []
@@ -153,11 +159,14 @@ def evaluate(
         if newest_known is None or month > newest_known
     )
     for month in new_months:
-        events.extend(_new_month_events(series, month, best_after, values, rules, prior_alerts))
+        events.extend(
+            _new_month_events(series, month, best_after, values, rules, prior_alerts, record)
+        )
 
     revised = _revisions(series, before, new, official_set, rules, new_months)
     events.extend(revised)
-    events.extend(_record_changes(series, values, revised, prior_alerts))
+    if record != "none":
+        events.extend(_record_changes(series, values, revised, prior_alerts, low=record == "low"))
     return events
 
 
@@ -168,9 +177,12 @@ def _new_month_events(
     values: Mapping[Month, float],
     rules: Rules,
     prior_alerts: Sequence[Mapping[str, Any]],
+    record_kind: str = "high",
 ) -> list[Event]:
     obs = best[str(month)]
     value = values[month]
+    low = record_kind == "low"
+    extremes = record_kind != "none"
     facts: dict[str, Any] = {
         "month": str(month),
         "value": value,
@@ -182,10 +194,11 @@ def _new_month_events(
         "fytd": change(fytd(best, values, month), fytd(best, values, month.shift(-12))),
         "fiscal_year": fiscal_year_label(month.fiscal_year),
         "fytd_months": month.fiscal_month,
-        "best_calendar_month": _best_calendar_month(values, month),
-        "best_fytd": _best_fytd(best, values, month),
+        "best_calendar_month": _best_calendar_month(values, month, low) if extremes else None,
+        "best_fytd": _best_fytd(best, values, month, low) if extremes else None,
     }
-    record, holder = is_record(values, month)
+    record, holder = is_record(values, month, low=low)
+    record = record and extremes
     events = [Event("new_month", series, str(month), facts)]
     if record and holder is not None:
         events.append(
@@ -217,18 +230,23 @@ def _new_month_events(
     return events
 
 
-def _best_calendar_month(values: Mapping[Month, float], month: Month) -> dict[str, Any] | None:
-    """Highest value for this calendar month so far (facts for the message, not an event)."""
+def _best_calendar_month(
+    values: Mapping[Month, float], month: Month, low: bool = False
+) -> dict[str, Any] | None:
+    """Highest (``low``: lowest) value for this calendar month so far (facts for the message,
+    not an event)."""
+    sign = -1 if low else 1
     same = {m: v for m, v in values.items() if m.month == month.month and m < month}
-    if not same or values[month] <= max(same.values()) + EPSILON:
+    if not same or sign * values[month] <= max(sign * v for v in same.values()) + EPSILON:
         return None
-    previous = max(same, key=lambda m: same[m])
+    previous = max(same, key=lambda m: sign * same[m])
     return {"previous_month": str(previous), "previous_value": same[previous]}
 
 
 def _best_fytd(
-    best: Mapping[str, ObsLike], values: Mapping[Month, float], month: Month
+    best: Mapping[str, ObsLike], values: Mapping[Month, float], month: Month, low: bool = False
 ) -> dict[str, Any] | None:
+    sign = -1 if low else 1
     current = fytd(best, values, month)
     if current is None:
         return None
@@ -238,9 +256,9 @@ def _best_fytd(
         total = fytd(best, values, past)
         if total is not None:
             earlier[past] = total
-    if not earlier or current <= max(earlier.values()) + EPSILON:
+    if not earlier or sign * current <= max(sign * v for v in earlier.values()) + EPSILON:
         return None
-    previous = max(earlier, key=lambda m: earlier[m])
+    previous = max(earlier, key=lambda m: sign * earlier[m])
     return {
         "previous_fiscal_year": fiscal_year_label(previous.fiscal_year),
         "previous_value": earlier[previous],
@@ -336,6 +354,8 @@ def _record_changes(
     values: Mapping[Month, float],
     revisions: Sequence[Event],
     prior_alerts: Sequence[Mapping[str, Any]],
+    *,
+    low: bool = False,
 ) -> list[Event]:
     """Records revoked by a revision, and records that a revision creates."""
     standing: dict[str, bool] = {}
@@ -343,10 +363,11 @@ def _record_changes(
         if alert["series"] == series and alert["kind"] in ("record", "record_revoked"):
             standing[alert["period"]] = alert["kind"] == "record"
     events = []
-    holder = max(values, key=lambda m: (values[m], m)) if values else None
+    sign = -1 if low else 1
+    holder = max(values, key=lambda m: (sign * values[m], m)) if values else None
     for period, active in sorted(standing.items()):
         month = Month.parse(period)
-        still, _ = is_record(values, month)
+        still, _ = is_record(values, month, low=low)
         if active and not still and holder is not None:
             events.append(
                 Event(
@@ -363,7 +384,7 @@ def _record_changes(
             )
     for revision in revisions:
         month = Month.parse(revision.period)
-        record, previous = is_record(values, month)
+        record, previous = is_record(values, month, low=low)
         if record and previous is not None and not standing.get(revision.period):
             events.append(
                 Event(

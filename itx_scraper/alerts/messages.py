@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "new_month": {
         "title": "{series_name}: {value} in {month_label}",
         "body": (
-            "{series_name} were {value} in {month_label} ({status}).\n"
+            "{series_name} {verb} {value} in {month_label} ({status}).\n"
             "Month on month: {mom}. Year on year: {yoy}.\n"
             "{fytd}\n{extras}Source: {url}"
         ),
@@ -29,37 +30,37 @@ TEMPLATES: dict[str, dict[str, str]] = {
         ),
     },
     "record": {
-        "title": "Record: {series_name} {value} in {month_label}",
+        "title": "{record_title}: {series_name} {value} in {month_label}",
         "body": (
-            "{series_name} set a record with {value} in {month_label} "
-            "(previous record {previous_value} in {previous_label}, {margin}). {fytd}\n"
+            "{series_name} set a {record_name} with {value} in {month_label} "
+            "(previous {record_name} {previous_value} in {previous_label}, {margin}). {fytd}\n"
             "Status: {status}. Source: {url}"
         ),
         "markdown": (
-            "🏆 **{series_name} set a record with {value} in {month_label}** "
-            "(previous record {previous_value} in {previous_label}, {margin}).\n\n"
+            "🏆 **{series_name} set a {record_name} with {value} in {month_label}** "
+            "(previous {record_name} {previous_value} in {previous_label}, {margin}).\n\n"
             "{fytd}\n\nStatus: {status}. [Source]({url})"
         ),
     },
     "revision": {
         "title": "Revised: {series_name} for {month_label} {old} → {new}",
         "body": (
-            "{series_name} for {month_label} were revised from {old} to {new} "
-            "({delta}, {pct}). Status: {status}. Source: {url}"
+            "{series_name} for {month_label} {verb} revised from {old} to {new} "
+            "({change}). Status: {status}. Source: {url}"
         ),
         "markdown": (
             "**Revision:** {series_name} for {month_label}: {old} → **{new}** "
-            "({delta}, {pct}). [Source]({url})"
+            "({change}). [Source]({url})"
         ),
     },
     "record_revoked": {
-        "title": "No longer a record: {month_label}",
+        "title": "No longer a {record_name}: {month_label}",
         "body": (
-            "After a revision, {month_label} ({value}) is no longer a record for "
-            "{series_name}. The record is now {holder_value} in {holder_label}."
+            "After a revision, {month_label} ({value}) is no longer a {record_name} for "
+            "{series_name}. The {record_name} is now {holder_value} in {holder_label}."
         ),
         "markdown": (
-            "**No longer a record:** {month_label} ({value}). The record is now "
+            "**No longer a {record_name}:** {month_label} ({value}). The {record_name} is now "
             "**{holder_value} in {holder_label}**."
         ),
     },
@@ -155,16 +156,105 @@ def fytd_label(month: Month) -> str:
     return f"July {fiscal}" if month.month == 7 else f"July–{last} {fiscal}"
 
 
-def _change_text(change: Mapping[str, float | None] | None, period: str | None) -> str:
-    if not change or change["pct"] is None or change["old"] is None:
+MINUS = "\u2212"  # a minus sign (U+2212), not a hyphen, before "$737 million"
+_BALANCE_RE = re.compile(r"\bbalance\b", re.IGNORECASE)
+# The head noun of "Exports of Goods FOB" or "Workers' Remittances (P)" ends before these.
+_HEAD_END_RE = re.compile(r"\s(?:of|in|on|from|for|by|to|at|as)\s|[,(:;]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a series' figures read in a text.
+
+    ``money``: ICT and EBOPS series, US$ as the press prints them ('$310 million').
+    ``balance``: a watch whose label says "balance": the sign is a word ('a deficit of $737
+    million', 'a surplus of $1,070 million'). ``signed``: any other US$ watch, with a minus sign
+    when negative (U+2212 before '$50 million'). ``percent``: a watch of growth rates ('4.5%').
+    Percent changes are given only where they mean something: between two positive amounts.
+    """
+
+    kind: str = "money"
+    record: str = "high"  # which extreme is a record (watches)
+    plural: bool = True  # "were" or "was"
+
+    @classmethod
+    def of(cls, facts: Mapping[str, Any]) -> Wording:
+        if not facts.get("watch"):
+            return cls()
+        name = str(facts.get("series_name") or "")
+        record = str(facts.get("record") or "high")
+        if facts.get("unit") == "percent":
+            kind = "percent"
+        elif _BALANCE_RE.search(f"{facts.get('series_label') or ''} {name}"):
+            kind = "balance"
+        else:
+            kind = "signed"
+        return cls(kind, record, is_plural(name))
+
+    @property
+    def watch(self) -> bool:
+        return self.kind != "money"
+
+    def amount(self, value: float | None) -> str:
+        if value is None or self.kind == "money":
+            return money(value)
+        if self.kind == "percent":
+            return f"{MINUS if value < 0 else ''}{abs(value):,.1f}%"
+        shown = money(abs(value))
+        if shown == money(0):
+            return shown
+        if self.kind == "balance":
+            return f"a {'deficit' if value < 0 else 'surplus'} of {shown}"
+        return f"{MINUS if value < 0 else ''}{shown}"
+
+    def change(self, value: float) -> str:
+        """A difference: '+$458 million', minus '$20 million', '+0.3 percentage points'."""
+        if self.kind == "money":
+            return signed_money(value)
+        sign = "+" if value >= 0 else MINUS
+        if self.kind == "percent":
+            return f"{sign}{abs(value):,.1f} percentage points"
+        return sign + money(abs(value))
+
+    def ratio(self, old: float | None, new: float | None) -> bool:
+        """Whether a percent change from ``old`` to ``new`` means something."""
+        if self.kind == "money":
+            return True
+        return self.kind == "signed" and old is not None and new is not None and old > 0 and new > 0
+
+
+def is_plural(name: str) -> bool:
+    """Whether a series name takes "were": its head noun ends in s ("Workers' Remittances",
+    "Exports of Goods"), not in ss, us or is ("Current Account Balance", "Net Inflow")."""
+    head = _HEAD_END_RE.split(name, maxsplit=1)[0].split()
+    word = head[-1].casefold().strip("'\u2019.") if head else ""
+    return word.endswith("s") and not word.endswith(("ss", "us", "is"))
+
+
+def _change_text(
+    change: Mapping[str, float | None] | None, period: str | None, wording: Wording
+) -> str:
+    if not change or change["old"] is None:
         return "n/a"
-    return f"{percent(change['pct'])} ({money(change['old'])} in {month_label(period)})"
+    before = f"{wording.amount(change['old'])} in {month_label(period)}"
+    if wording.ratio(change["old"], change["new"]) and change["pct"] is not None:
+        return f"{percent(change['pct'])} ({before})"
+    if wording.watch and change["delta"] is not None:
+        return f"{wording.change(change['delta'])} ({before})"
+    return "n/a"
 
 
 def fields(kind: str, series: str, facts: Mapping[str, Any]) -> dict[str, str]:
     """Flat, formatted template fields from an event's facts."""
+    wording = Wording.of(facts)
     out = _Fields()
-    out["series_name"] = SERIES_NAMES.get(series, f"EBOPS {series} exports")
+    out["series_name"] = str(
+        facts.get("series_name") or SERIES_NAMES.get(series, f"EBOPS {series} exports")
+    )
+    out["verb"] = "were" if wording.plural else "was"
+    low = wording.record == "low"
+    out["record_name"] = "record low" if low else "record"
+    out["record_title"] = "Record low" if low else "Record"
     out["status"] = STATUS_NAMES.get(facts.get("status"), "unmarked")
     out["url"] = str(facts.get("url") or "")
     month_text = facts.get("month")
@@ -181,10 +271,10 @@ def fields(kind: str, series: str, facts: Mapping[str, Any]) -> dict[str, str]:
         "official_value",
     ):
         if facts.get(key) is not None:
-            out[key] = money(float(facts[key]))
+            out[key] = wording.amount(float(facts[key]))
     for key in ("delta", "margin", "difference"):
         if facts.get(key) is not None:
-            out[key] = signed_money(float(facts[key]))
+            out[key] = wording.change(float(facts[key]))
     # Reconciliation facts (reconcile.py) that are already text.
     for key in (
         "reporter",
@@ -199,21 +289,22 @@ def fields(kind: str, series: str, facts: Mapping[str, Any]) -> dict[str, str]:
     notes = [out["claim"], out["earlier_reports"]]
     out["notes"] = "".join(f"{line}\n" for line in notes if line)
     out["notes_md"] = "".join(f"{line}\n\n" for line in notes if line)
-    if facts.get("pct") is not None:
+    if facts.get("pct") is not None and wording.ratio(facts.get("old"), facts.get("new")):
         out["pct"] = percent(float(facts["pct"]))
+    out["change"] = ", ".join(text for text in (out["delta"], out["pct"]) if text)
     out["month_label"] = month_label(month_text)
     out["previous_label"] = month_label(facts.get("previous_month"))
     out["holder_label"] = month_label(facts.get("holder"))
     out["fiscal_year"] = str(facts.get("fiscal_year") or "")
     if month_text:
         month = Month.parse(month_text)
-        out["mom"] = _change_text(facts.get("mom"), str(month.shift(-1)))
-        out["yoy"] = _change_text(facts.get("yoy"), str(month.shift(-12)))
+        out["mom"] = _change_text(facts.get("mom"), str(month.shift(-1)), wording)
+        out["yoy"] = _change_text(facts.get("yoy"), str(month.shift(-12)), wording)
         out["fytd_label"] = fytd_label(month)
-        out["fytd"] = _fytd_text(facts.get("fytd"), month)
+        out["fytd"] = _fytd_text(facts.get("fytd"), month, wording)
         fytd = facts.get("fytd") or {}
-        out["fytd_value"] = money(fytd.get("new"))
-    extras = _extras(facts)
+        out["fytd_value"] = wording.amount(fytd.get("new"))
+    extras = _extras(facts, wording)
     out["extras"] = "".join(f"{line}\n" for line in extras)
     out["extras_md"] = "".join(f"- {line}\n" for line in extras)
     out["title"] = str(facts.get("title") or kind)
@@ -221,32 +312,43 @@ def fields(kind: str, series: str, facts: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _fytd_text(fytd: Mapping[str, float | None] | None, month: Month) -> str:
+def _fytd_text(
+    fytd: Mapping[str, float | None] | None, month: Month, wording: Wording = Wording()
+) -> str:
+    """The fiscal year to date against a year earlier; nothing for rates (a sum of rates
+    means nothing)."""
+    if wording.kind == "percent":
+        return ""
     label = fytd_label(month)
     if not fytd or fytd["new"] is None:
         return f"{label}: n/a."
-    if fytd["old"] is None or fytd["delta"] is None or fytd["pct"] is None:
-        return f"{label}: {money(fytd['new'])} (no figure for a year earlier)."
+    new = wording.amount(fytd["new"])
+    if fytd["old"] is None or fytd["delta"] is None:
+        return f"{label}: {new} (no figure for a year earlier)."
+    pct = fytd["pct"] if wording.ratio(fytd["old"], fytd["new"]) else None
+    if pct is None and not wording.watch:
+        return f"{label}: {new} (no figure for a year earlier)."
+    shown = f" ({percent(pct)})" if pct is not None else ""
     return (
-        f"{label}: {money(fytd['new'])} vs {money(fytd['old'])}, "
-        f"{signed_money(fytd['delta'])} ({percent(fytd['pct'])})."
+        f"{label}: {new} vs {wording.amount(fytd['old'])}, {wording.change(fytd['delta'])}{shown}."
     )
 
 
-def _extras(facts: Mapping[str, Any]) -> list[str]:
+def _extras(facts: Mapping[str, Any], wording: Wording = Wording()) -> list[str]:
+    best = "Best" if not wording.watch else "Lowest" if wording.record == "low" else "Highest"
     lines = []
     best_month = facts.get("best_calendar_month")
     if best_month:
         lines.append(
-            f"Best {month_label(facts['month']).split()[0]} on record "
-            f"(previous best {money(best_month['previous_value'])} in "
+            f"{best} {month_label(facts['month']).split()[0]} on record "
+            f"(previous {best.casefold()} {wording.amount(best_month['previous_value'])} in "
             f"{month_label(best_month['previous_month'])})."
         )
     best_fytd = facts.get("best_fytd")
-    if best_fytd:
+    if best_fytd and wording.kind != "percent":
         lines.append(
-            f"Best first {facts.get('fytd_months')} months of a fiscal year "
-            f"(previous best {money(best_fytd['previous_value'])} in "
+            f"{best} first {facts.get('fytd_months')} months of a fiscal year "
+            f"(previous {best.casefold()} {wording.amount(best_fytd['previous_value'])} in "
             f"{best_fytd['previous_fiscal_year']})."
         )
     return lines

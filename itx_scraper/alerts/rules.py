@@ -2,19 +2,21 @@
 
 Ingest calls :func:`alert_step`'s function inside the transaction that stored the release, so
 the alerts commit with their cause. This module reads the store once per series and hands
-plain values to the pure rules in ``events.py`` (official data) and ``reconcile.py``
-(statements against SBP's figures); the outbox only stores and delivers what they raise.
+plain values to the pure rules in ``events.py`` (official data and watches) and
+``reconcile.py`` (statements against SBP's figures); the outbox only stores and delivers what
+they raise.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from itx_scraper.alerts import events, reconcile
 from itx_scraper.alerts.outbox import Outbox
+from itx_scraper.core.config import WATCH_FLOW
 from itx_scraper.core.periods import Month
 from itx_scraper.core.sources import OFFICIAL, SOURCES, STATEMENTS
 
@@ -32,12 +34,23 @@ AlertStep = Callable[["Store", int], int]
 
 
 @dataclass(frozen=True)
+class WatchRule:
+    """What the rules need of a ``[watches.<name>]``: its record direction and its wording."""
+
+    name: str
+    record: str  # high, low or none
+    label: str  # the name in alert texts
+    series: str  # the series label in the workbook
+
+
+@dataclass(frozen=True)
 class RuleSettings:
-    """``[alerts]`` as the rules need it."""
+    """``[alerts]`` and ``[watches]`` as the rules need them."""
 
     series: tuple[str, ...]
     events: events.Rules
     tolerance: reconcile.Tolerance
+    watches: Mapping[str, WatchRule] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Config) -> RuleSettings:
@@ -52,6 +65,10 @@ class RuleSettings:
             tolerance=reconcile.Tolerance(
                 float(section["mismatch_tolerance"]), float(section["mismatch_tolerance_pct"])
             ),
+            watches={
+                name: WatchRule(name, watch.record, watch.title, watch.series)
+                for name, watch in config.watches.items()
+            },
         )
 
 
@@ -75,6 +92,8 @@ def evaluate_release(store: Store, release_id: int, settings: RuleSettings) -> l
     prior = [
         {**row, "facts": json.loads(row["facts"] or "{}")} for row in store.alerts_for(PRIOR_KINDS)
     ]
+    if source in settings.watches:
+        return watch_events(store, release_id, settings.watches[source], settings, prior)
     raised: list[Event] = []
     for series in settings.series:
         history = store.history(series)
@@ -100,6 +119,46 @@ def evaluate_release(store: Store, release_id: int, settings: RuleSettings) -> l
             settings.tolerance,
         )
     return raised
+
+
+def watch_events(
+    store: Store,
+    release_id: int,
+    watch: WatchRule,
+    settings: RuleSettings,
+    prior: Sequence[dict[str, Any]],
+) -> list[Event]:
+    """A watch's release: new month, record (as ``record`` says), revision, record revoked.
+
+    A watch's only source is itself, so its own releases are the official ones. Its first
+    stored release raises nothing: a watch added to a database with history must not storm.
+    """
+    history = store.history(watch.name, flow=WATCH_FLOW)
+    before = [o for o in history if o.release_id != release_id]
+    new = [o for o in history if o.release_id == release_id]
+    if not before:
+        return []
+    raised = events.evaluate(
+        watch.name,
+        before,
+        new,
+        official=True,
+        official_sources=(watch.name,),
+        known_sources=(watch.name,),
+        prior_alerts=[
+            a for a in prior if a["kind"] in events.STANDING_KINDS and a["series"] == watch.name
+        ],
+        rules=events.Rules(revision_tolerance=settings.events.revision_tolerance),
+        record=watch.record,
+    )
+    wording = {
+        "watch": watch.name,
+        "series_name": watch.label,
+        "series_label": watch.series,
+        "record": watch.record,
+        "unit": next((o.unit for o in new if o.unit), None),
+    }
+    return [replace(event, facts={**event.facts, **wording}) for event in raised]
 
 
 def _reconcile(

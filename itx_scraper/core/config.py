@@ -2,8 +2,8 @@
 
 Every key has a type and a range (msgspec structs below); a bad value is a
 :class:`ConfigError` naming the key and the range. Unknown sections and keys are warnings
-(``Config.warnings``, printed even under ``--quiet``), except under ``[sources.<name>]``,
-where a key that the source does not read is an error with a "did you mean" hint.
+(``Config.warnings``, printed even under ``--quiet``), except under ``[sources.<name>]`` and
+``[watches.<name>]``, where a key that is not read is an error with a "did you mean" hint.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -87,6 +87,62 @@ SECTIONS: dict[str, dict[str, Any]] = {
 }
 SOURCE_KEYS = ("url", "enabled")
 TEMPLATE_KEYS = ("title", "body", "markdown")
+# The spider that fetches every watch's workbook: not a source, so not a watch name either.
+WORKBOOK_SPIDER = "sbp_workbook"
+WATCH_FLOW = "value"  # the flow of every figure a watch stores (series = the watch's name)
+# A watch name is a bare TOML key that starts with a letter: it is also the series name.
+WATCH_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+NonEmpty = Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class WatchSection(Struct, kw_only=True, forbid_unknown_fields=True):
+    """``[watches.<name>]``: one monthly series of one SBP workbook (see ``inspect``)."""
+
+    url: NonEmpty
+    series: NonEmpty
+    part: NonEmpty | None = None
+    sheet: NonEmpty | None = None
+    record: Literal["high", "low", "none"] = "high"
+    label: NonEmpty | None = None
+    enabled: bool = True
+
+
+# Each key with its default (None: required, or unset); the README's table follows these.
+WATCH_KEYS: dict[str, Any] = {
+    field.name: None if field.default is msgspec.NODEFAULT else field.default
+    for field in msgspec.structs.fields(WatchSection)
+}
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """A watch after config: where its series is, and how its alerts read."""
+
+    name: str
+    url: str
+    series: str
+    part: str | None = None
+    sheet: str | None = None
+    record: str = "high"  # which extreme is a record: high, low, or none
+    label: str | None = None
+    enabled: bool = True
+
+    @property
+    def title(self) -> str:
+        """The label in alert texts: ``label``, else the series label ('A > B' as 'A: B')."""
+        return self.label or self.series.replace(" > ", ": ")
+
+    def as_row(self) -> dict[str, Any]:
+        """The ``watches`` table's columns."""
+        return {
+            "name": self.name,
+            "url": self.url,
+            "series": self.series,
+            "part": self.part,
+            "sheet": self.sheet,
+            "record": self.record,
+            "label": self.title,
+        }
 
 
 @dataclass(frozen=True)
@@ -115,6 +171,7 @@ class Config:
     templates: Mapping[str, Mapping[str, str]]
     notify_urls: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    watches: Mapping[str, WatchConfig] = field(default_factory=dict)
 
     def section(self, name: str) -> Mapping[str, Any]:
         return self.settings[name]
@@ -147,14 +204,15 @@ def load(
     base_dir = path.parent if path else Path.cwd()
     warnings: list[str] = []
 
-    known = {"db", "sources", "templates", *SECTION_TYPES}
+    known = {"db", "sources", "templates", "watches", *SECTION_TYPES}
     warnings += [f"unknown section or key {key!r} ignored" for key in raw if key not in known]
     settings = {name: _section(raw, name, kind, warnings) for name, kind in SECTION_TYPES.items()}
     source_configs = _sources(raw.get("sources", {}), warnings)
+    watches = _watches(raw.get("watches", {}), settings["alerts"]["series"])
     templates = _templates(raw.get("templates", {}))
 
     db_path = _db_path(db, raw.get("db"), base_dir)
-    run_sources = _run_sources(sources or settings["run"]["sources"], source_configs)
+    run_sources = _run_sources(sources or settings["run"]["sources"], source_configs, watches)
     env_urls = tuple(os.environ.get("ITX_NOTIFY", "").split())
     notify_urls = tuple(settings["notify"]["urls"]) + env_urls
     config_file = settings["notify"]["config"]
@@ -172,6 +230,7 @@ def load(
         templates=templates,
         notify_urls=notify_urls,
         warnings=tuple(f"config: {text}" for text in warnings),
+        watches=watches,
     )
 
 
@@ -270,7 +329,7 @@ def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
                     f" (it reads: {', '.join(keys)})"
                 )
         url = given.get("url")
-        if url is not None and not (isinstance(url, str) and _absolute_http(url)):
+        if url is not None and not (isinstance(url, str) and absolute_http(url)):
             raise ConfigError(f"[sources.{name}] url must be an absolute http(s) URL, got {url!r}")
         if url is not None:
             warnings += _host_warning(name, url, info.urls)
@@ -290,7 +349,50 @@ def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
     return result
 
 
-def _absolute_http(url: str) -> bool:
+def _watches(raw: Any, alert_series: list[str]) -> dict[str, WatchConfig]:
+    if not isinstance(raw, dict):
+        raise ConfigError("[watches] must be a table of [watches.<name>] tables")
+    result = {}
+    for name, given in raw.items():
+        where = f"[watches.{name}]"
+        problem = watch_name_problem(name, alert_series)
+        if problem:
+            raise ConfigError(problem)
+        if not isinstance(given, dict):
+            raise ConfigError(f"{where} must be a table")
+        for key in given:
+            if key not in WATCH_KEYS:
+                raise ConfigError(
+                    f"{where} has no key {key!r}{_did_you_mean(key, tuple(WATCH_KEYS))}"
+                    f" (it reads: {', '.join(WATCH_KEYS)})"
+                )
+        missing = [key for key in ("url", "series") if key not in given]
+        if missing:
+            raise ConfigError(f"{where} sets no {' or '.join(missing)}; both are required")
+        options = validated(WatchSection, given, where)
+        if not absolute_http(options.url):
+            raise ConfigError(f"{where} url must be an absolute http(s) URL, got {options.url!r}")
+        result[name] = WatchConfig(name=name, **msgspec.structs.asdict(options))
+    return result
+
+
+def watch_name_problem(name: str, alert_series: Iterable[str] = ()) -> str | None:
+    """Why ``name`` cannot name a watch, or None: it must be a bare TOML key starting with a
+    letter, and no source's name or series of ``[alerts] series``."""
+    if not WATCH_NAME_RE.match(name):
+        return (
+            f"watch name {name!r} must start with a letter and hold only letters, digits,"
+            " '_' and '-'"
+        )
+    if name in SOURCES or name == WORKBOOK_SPIDER:
+        return f"watch name {name!r} is already a source; choose another name"
+    if name in alert_series:
+        return f"watch name {name!r} is already a series of [alerts] series; choose another name"
+    return None
+
+
+def absolute_http(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL with a host."""
     parts = urlsplit(url)
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
@@ -327,13 +429,20 @@ def _db_path(cli_value: str | Path | None, file_value: Any, base_dir: Path) -> P
     return DEFAULT_DB
 
 
-def _run_sources(chosen: Any, sources: Mapping[str, SourceConfig]) -> tuple[str, ...]:
+def _run_sources(
+    chosen: Any, sources: Mapping[str, SourceConfig], watches: Mapping[str, WatchConfig]
+) -> tuple[str, ...]:
+    """Sources and watches to run: those named, else every enabled one."""
     if chosen is None:
-        return tuple(name for name, src in sources.items() if src.enabled)
+        return tuple(name for name, src in sources.items() if src.enabled) + tuple(
+            name for name, watch in watches.items() if watch.enabled
+        )
+    known = (*sources, *watches)
     for name in chosen:
-        if name not in sources:
+        if name not in known:
+            watch_names = f"; watches: {', '.join(watches)}" if watches else ""
             raise ConfigError(
-                f"unknown source {name!r}{_did_you_mean(name, tuple(sources))}; known sources:"
-                f" {', '.join(sources)}"
+                f"unknown source {name!r}{_did_you_mean(name, known)}; known sources:"
+                f" {', '.join(sources)}{watch_names}"
             )
-    return tuple(chosen)
+    return tuple(dict.fromkeys(chosen))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from itx_scraper.alerts.outbox import Outbox
@@ -40,9 +40,17 @@ def source_streak(store: Store, source: str) -> Streak:
     return streak(attempts(source, store.fetches_newest_first(source)))
 
 
-def calendar_sources(sources: Iterable[str]) -> list[str]:
-    """Sources with a release calendar: the official ones."""
-    return [s for s in sources if s in SOURCES and SOURCES[s].official]
+def calendar_sources(sources: Iterable[str], watches: Collection[str] = ()) -> list[str]:
+    """Sources with a release calendar: the official ones, and the watches."""
+    return [s for s in sources if (s in SOURCES and SOURCES[s].official) or s in watches]
+
+
+def source_title(config: Config, source: str) -> str:
+    """How health and calendar alerts name a source; a watch by its label and workbook."""
+    watch = config.watches.get(source)
+    if watch is None:
+        return title_of(source)
+    return f"{watch.title} (watch {source}, {watch.url.rsplit('/', 1)[-1]})"
 
 
 def source_forecast(
@@ -52,9 +60,11 @@ def source_forecast(
     return calendar.forecast(source, first_seen, store.period_last_modified(source))
 
 
-def forecasts(store: Store, sources: Iterable[str]) -> dict[str, calendar.Forecast]:
+def forecasts(
+    store: Store, sources: Iterable[str], watches: Collection[str] = ()
+) -> dict[str, calendar.Forecast]:
     found = {}
-    for source in calendar_sources(sources):
+    for source in calendar_sources(sources, watches):
         predicted = source_forecast(store, source, store.period_first_seen(source))
         if predicted is not None:
             found[source] = predicted
@@ -70,12 +80,13 @@ def check(store: Store, config: Config, sources: Sequence[str], outbox: Outbox) 
     raised: list[Event] = []
     for source in sources:
         current = source_streak(store, source)
-        raised += evaluate(source, title_of(source), current, prior_health, now=now, rules=rules)
-        if rules.overdue and source in calendar_sources([source]):
+        title = source_title(config, source)
+        raised += evaluate(source, title, current, prior_health, now=now, rules=rules)
+        if rules.overdue and source in calendar_sources([source], config.watches):
             first_seen = store.period_first_seen(source)
             raised += calendar.overdue_events(
                 source,
-                title_of(source),
+                title,
                 source_forecast(store, source, first_seen),
                 dict(first_seen),
                 prior_overdue,

@@ -222,7 +222,7 @@ def calendar_state(config: Config, now: datetime) -> CalendarState:
         logger.error("cannot read the release calendar: %s", exc)
         return CalendarState(True, None, "calendar unavailable")
     try:
-        forecasts = checks.forecasts(store, config.run_sources).values()
+        forecasts = checks.forecasts(store, config.run_sources, config.watches).values()
     finally:
         store.close()
     return plan(forecasts, now)

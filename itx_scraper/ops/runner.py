@@ -14,7 +14,7 @@ from typing import Any
 from itx_scraper import ingest
 from itx_scraper.alerts.outbox import Outbox
 from itx_scraper.core import clock, exitcodes
-from itx_scraper.core.config import DEFAULT_DB, Config, SourceConfig
+from itx_scraper.core.config import DEFAULT_DB, WORKBOOK_SPIDER, Config, SourceConfig
 from itx_scraper.core.errors import LockedError
 from itx_scraper.core.faults import checkpoint
 from itx_scraper.core.sources import SOURCES
@@ -176,8 +176,9 @@ def crawl(
     process = CrawlerProcess(settings)
     # Scrapy's logging setup sets its loggers to DEBUG; keep them at our level.
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    crawled = crawl_sources(config, sources)
     chains = [
-        _chain(process, config, group, delay=float(http["delay"]), arguments=arguments or {})
+        _chain(process, crawled, group, delay=float(http["delay"]), arguments=arguments or {})
         for group in host_groups(config, sources)
     ]
     # Scrapy's join() would stop the reactor during the pause between chained spiders,
@@ -193,6 +194,31 @@ def crawl(
     process.start(stop_after_crawl=False)
 
 
+def crawl_sources(config: Config, sources: list[str]) -> dict[str, SourceConfig]:
+    """The spiders a run starts: one per chosen source, and one ``sbp_workbook`` for all the
+    chosen watches (a workbook shared by several watches is fetched and read once)."""
+    crawled = {name: config.sources[name] for name in sources if name in config.sources}
+    watches = [config.watches[name] for name in sources if name in config.watches]
+    if watches:
+        crawled[WORKBOOK_SPIDER] = SourceConfig(
+            name=WORKBOOK_SPIDER,
+            urls=tuple(dict.fromkeys(watch.url for watch in watches)),
+            enabled=True,
+            options={
+                "watches": [
+                    {key: row[key] for key in ("name", "url", "series", "part", "sheet")}
+                    for row in (watch.as_row() for watch in watches)
+                ]
+            },
+        )
+    return crawled
+
+
+def source_url(config: Config, name: str) -> str:
+    """The (first) URL of a source or a watch."""
+    return config.watches[name].url if name in config.watches else config.sources[name].url
+
+
 def source_urls(source: SourceConfig) -> list[str]:
     """Every URL a source is configured with: start URLs and URL options (fallbacks, feeds)."""
     urls = list(source.urls)
@@ -206,11 +232,13 @@ def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
     """Sources grouped so that no two groups share a host; a group's spiders run in turn.
 
     Each spider has its own downloader, so CONCURRENT_REQUESTS_PER_DOMAIN holds per spider:
-    two spiders on one host must not run at the same time.
+    two spiders on one host must not run at the same time. Watches are one ``sbp_workbook``.
     """
+    crawled = crawl_sources(config, sources)
+    names = list(crawled)
     groups: list[tuple[set[str], list[str]]] = []
-    for name in sources:
-        source = config.sources[name]
+    for name in names:
+        source = crawled[name]
         hosts = {origin.host for origin in origins(source_urls(source))}
         merged = (hosts, [name])
         rest = []
@@ -220,12 +248,12 @@ def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
             else:
                 rest.append(group)
         groups = [*rest, merged]
-    return sorted((names for _, names in groups), key=lambda names: sources.index(names[0]))
+    return sorted((group for _, group in groups), key=lambda group: names.index(group[0]))
 
 
 def _chain(
     process: Any,
-    config: Config,
+    crawled: dict[str, SourceConfig],
     names: list[str],
     *,
     delay: float,
@@ -234,7 +262,7 @@ def _chain(
     """Crawl ``names`` one after another, ``delay`` apart; a failing spider never stops the next."""
 
     def start(index: int) -> Any:
-        source = config.sources[names[index]]
+        source = crawled[names[index]]
         spider = process.spider_loader.load(names[index])
         extra = arguments.get(names[index], {})
         finished = process.crawl(spider, urls=source.urls, **source.options, **extra)
@@ -261,7 +289,7 @@ def record_silent_spiders(store: Store, config: Config, run_id: int, sources: li
             store.add_fetch(
                 run_id=run_id,
                 source=name,
-                url=config.sources[name].url,
+                url=source_url(config, name),
                 started_at=clock.iso(),
                 status="error",
                 error_class="crawl",
@@ -296,6 +324,7 @@ def run(
             checkpoint("run.locked")
             store.migrate()
             prepared = prepare(store, config)
+            store.sync_watches(watch.as_row() for watch in config.watches.values())
             checkpoint("run.prepared")
             sources = list(config.run_sources)
             run_id = store.start_run(sources, os.getpid())

@@ -72,14 +72,16 @@ def collect(store: Store, config: Config, now: datetime) -> Status:
     rules = health.HealthRules.from_config(config)
     status = Status(now=now.isoformat(timespec="seconds"))
     watched = set(config.run_sources)
-    forecasts = checks.forecasts(store, config.run_sources)
-    for name, source in config.sources.items():
+    forecasts = checks.forecasts(store, config.run_sources, config.watches)
+    urls = {name: source.url for name, source in config.sources.items()}
+    urls.update((name, watch.url) for name, watch in config.watches.items())  # watches too
+    for name, url in urls.items():
         current = checks.source_streak(store, name)
         change = store.last_new_release(name)
         forecast = forecasts.get(name)
         info: dict[str, Any] = {
             "enabled": name in watched,
-            "url": source.url,
+            "url": url,
             "last_attempt": _attempt(store.last_fetch(name)),
             "last_success": _success(current.last_success),
             "last_change": change

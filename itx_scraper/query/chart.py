@@ -76,8 +76,9 @@ class ChartInfo:
         )
 
 
-def plan(rows: Sequence[Mapping[str, Any]], months: int) -> Plan:
-    """Window of the last ``months`` calendar months up to the newest stored month."""
+def plan(rows: Sequence[Mapping[str, Any]], months: int, *, low: bool = False) -> Plan:
+    """Window of the last ``months`` calendar months up to the newest stored month; records
+    are new highs (``low``: new lows)."""
     values = {Month.parse(row["period"]): float(row["usd_million"]) for row in rows}
     sources = {Month.parse(row["period"]): str(row["source"]) for row in rows}
     if not values:
@@ -92,7 +93,7 @@ def plan(rows: Sequence[Mapping[str, Any]], months: int) -> Plan:
     return Plan(
         window=window,
         values=values,
-        records=tuple(m for m in window if is_record(values, m)[0]),
+        records=tuple(m for m in window if is_record(values, m, low=low)[0]),
         average=average,
         boundaries=tuple(m for m in window[1:] if m.month == 7),
         sources=sources,
@@ -115,8 +116,33 @@ def _tick_step(count: int) -> int:
     return 1 if count <= 15 else 3 if count <= 48 else 6 if count <= 96 else 12
 
 
-def draw(chart: Plan, output: Path, *, series: str = "9") -> Path:
+@dataclass(frozen=True)
+class Labels:
+    """The words of a chart: its title, y axis and legend."""
+
+    title: str
+    unit: str = "US$ million per month"
+    bars: str = "monthly exports"
+    record: str = "all-time monthly record"
+
+    @classmethod
+    def of_series(cls, series: str) -> Labels:
+        return cls(TITLES.get(series, f"Pakistan's exports of EBOPS {series} services"))
+
+    @classmethod
+    def of_watch(cls, watch: Mapping[str, Any], unit: str | None) -> Labels:
+        low = watch.get("record") == "low"
+        return cls(
+            f"{watch.get('label') or watch['series']} (watch {watch['name']})",
+            "percent" if unit == "percent" else "US$ million per month",
+            "monthly value",
+            "all-time monthly low" if low else "all-time monthly high",
+        )
+
+
+def draw(chart: Plan, output: Path, *, series: str = "9", labels: Labels | None = None) -> Path:
     """Render ``chart`` to a PNG at ``output``."""
+    labels = labels or Labels.of_series(series)
     figure_class, canvas_class, patch_class, line_class = _matplotlib()
     if not output.parent.is_dir():
         raise ChartError(f"cannot write {output}: directory {output.parent} does not exist")
@@ -140,8 +166,11 @@ def draw(chart: Plan, output: Path, *, series: str = "9") -> Path:
             color=AVERAGE,
             linewidth=2,
         )
-    top = max(chart.values[m] for m in shown)
-    axes.set_ylim(0, top * 1.1)
+    top = max(0.0, *(chart.values[m] for m in shown))
+    bottom = min(0.0, *(chart.values[m] for m in shown))
+    if top == bottom:
+        top = 1.0
+    axes.set_ylim(bottom * 1.1, top * 1.1)  # a balance goes below zero
     above = axes.get_xaxis_transform()  # x in data, y in axes fractions
     for month in chart.boundaries:
         x = position[month] - 0.5
@@ -156,13 +185,14 @@ def draw(chart: Plan, output: Path, *, series: str = "9") -> Path:
             va="bottom",
         )
     for month in chart.records:
+        below = chart.values[month] < 0
         axes.annotate(
             f"{chart.values[month]:,.0f}",
             (position[month], chart.values[month]),
-            xytext=(0, 2),
+            xytext=(0, -2 if below else 2),
             textcoords="offset points",
             ha="center",
-            va="bottom",
+            va="top" if below else "bottom",
             fontsize=7,
             color=RECORD,
             fontweight="bold",
@@ -180,15 +210,13 @@ def draw(chart: Plan, output: Path, *, series: str = "9") -> Path:
         fontsize=8,
     )
     axes.set_xlim(-0.7, len(chart.window) - 0.3)
-    axes.set_ylabel("US$ million per month")
-    axes.set_title(
-        TITLES.get(series, f"Pakistan's exports of EBOPS {series} services"), fontsize=12, pad=18
-    )
+    axes.set_ylabel(labels.unit)
+    axes.set_title(labels.title, fontsize=12, pad=18)
     axes.grid(axis="y", color="#e5e5e5")
     axes.set_axisbelow(True)
     handles = [
-        patch_class(color=BAR, label="monthly exports"),
-        patch_class(color=RECORD, label="all-time monthly record"),
+        patch_class(color=BAR, label=labels.bars),
+        patch_class(color=RECORD, label=labels.record),
     ]
     if chart.average:
         handles.append(line_class([], [], color=AVERAGE, linewidth=2, label="12-month average"))
@@ -252,7 +280,11 @@ class RecordCharts:
             self.scratch = tempfile.TemporaryDirectory(prefix="itx-chart-")
         output = Path(self.scratch.name) / f"itx-scraper-{series}.png"
         try:
-            render(self.store, output, series=series)
+            watch = self.store.watch(series)
+            if watch is not None:
+                render_watch(self.store, output, watch)
+            else:
+                render(self.store, output, series=series)
         except ChartUnavailable:
             logger.info("matplotlib is not installed; record alerts go out without the chart")
             return None
@@ -266,3 +298,15 @@ def render(store: Store, output: Path, *, series: str = "9", months: int = 36) -
     """Chart the chosen monthly values of ``series`` from the store."""
     chart = plan(store.best_monthly(series), months)
     return ChartInfo(draw(chart, output, series=series), chart)
+
+
+def render_watch(
+    store: Store, output: Path, watch: Mapping[str, Any], months: int = 36
+) -> ChartInfo:
+    """Chart a watch's chosen monthly values (``watch_monthly``); ``watch`` is its row of the
+    ``watches`` table."""
+    rows = [{**row, "usd_million": row["value"]} for row in store.watch_monthly(watch["name"])]
+    chart = plan(rows, months, low=watch.get("record") == "low")
+    unit = rows[-1]["unit"] if rows else None
+    labels = Labels.of_watch(watch, "percent" if unit == "percent" else None)
+    return ChartInfo(draw(chart, output, series=watch["name"], labels=labels), chart)

@@ -44,11 +44,42 @@ VINTAGE_COLUMNS = (
     "cell",
 )
 
+WATCH_COLUMNS = (
+    "watch",
+    "period",
+    "period_start",
+    "period_end",
+    "months",
+    "value",
+    "unit",
+    "status",
+    "source",
+)
+WATCH_VINTAGE_COLUMNS = (
+    "watch",
+    "period",
+    "period_start",
+    "period_end",
+    "months",
+    "value",
+    "unit",
+    "status",
+    "release_id",
+    "source",
+    "retrieved_at",
+    "url",
+    "sheet",
+    "cell",
+)
+
 
 def rows(
-    store: Store, *, series: Sequence[str] = (), vintages: bool = False
+    store: Store, *, series: Sequence[str] = (), vintages: bool = False, watch: str | None = None
 ) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     """The columns and rows of an export, already in their stable order."""
+    if watch is not None:
+        columns = WATCH_VINTAGE_COLUMNS if vintages else WATCH_COLUMNS
+        return columns, store.export_watch(watch, vintages=vintages)
     if vintages:
         return VINTAGE_COLUMNS, store.export_vintages(series)
     return BEST_COLUMNS, store.export_best(series)

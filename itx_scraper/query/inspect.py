@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
-from typing import TYPE_CHECKING
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING, Any
 
+from itx_scraper.core.errors import ItxError, TooLargeError
 from itx_scraper.core.periods import Month
+from itx_scraper.core.urls import origins, refusal
 from itx_scraper.parsers.ebops import cell_ref
 from itx_scraper.parsers.sbp_table import ACROSS, PERCENT, QUALIFIER, display_label
 
 if TYPE_CHECKING:
+    from itx_scraper.core.urls import Origin
     from itx_scraper.parsers.sbp_table import Period, SeriesInfo, SheetTable, Table
 
 RECORDS = ("high", "low", "none")
@@ -188,3 +194,50 @@ def watch_snippet(
         lines.append(f"label = {_toml(shown)}")
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
+
+
+# -- fetching a workbook once ---------------------------------------------------------------
+
+
+class FetchError(ItxError):
+    """``inspect`` could not fetch the workbook (refused URL, HTTP error, network)."""
+
+
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the host and port (and http or https) of the URL asked for."""
+
+    def __init__(self, allowed: frozenset[Origin]) -> None:
+        self.allowed = allowed
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        reason = refusal(newurl, self.allowed)
+        if reason is not None:
+            raise FetchError(f"refused redirect from {req.full_url} to {newurl[:200]}: {reason}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch_workbook(url: str, *, user_agent: str, max_bytes: int, timeout: float) -> bytes:
+    """GET ``url`` once, as a run would: identified by ``user_agent``, http(s) only, to its
+    own host and port (redirects too), at most ``max_bytes``."""
+    allowed = origins([url])
+    reason = refusal(url, allowed)
+    if reason is not None:
+        raise FetchError(f"cannot fetch {url[:200]}: {reason}")
+    opener = urllib.request.build_opener(_SameOrigin(allowed))
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            declared = response.headers.get("Content-Length") or ""
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise TooLargeError(f"{url} is {int(declared):,} bytes, over {max_bytes:,}")
+            body = response.read(max_bytes + 1)
+    except urllib.error.HTTPError as exc:
+        raise FetchError(f"HTTP {exc.code} from {url}") from exc
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        why = getattr(exc, "reason", None) or exc
+        raise FetchError(f"cannot fetch {url}: {why}") from exc
+    if len(body) > max_bytes:
+        raise TooLargeError(f"{url} is over {max_bytes:,} bytes (http.max_bytes)")
+    return bytes(body)

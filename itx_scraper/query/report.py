@@ -9,6 +9,8 @@ from itx_scraper.core.errors import ItxError
 from itx_scraper.core.periods import Month
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from itx_scraper.store import Store
 
 
@@ -53,6 +55,43 @@ def monthly_table(rows: Sequence[Mapping[str, Any]], months: int) -> str:
             ]
         )
     return table(["period", "usd_million", "mom", "yoy", "status", "source"], body, {1, 2, 3})
+
+
+def _change(new: float, old: float | None) -> str:
+    return f"{new - old:+,.2f}" if old is not None else ""
+
+
+def watch_table(rows: Sequence[Mapping[str, Any]], months: int) -> str:
+    """A watch's latest ``months`` months with the change from the month and the year before
+    (differences, not percentages: a balance changes sign)."""
+    if not rows:
+        return "no monthly figures stored for this watch yet; run `itx-scraper run` first"
+    values = {Month.parse(r["period"]): float(r["value"]) for r in rows}
+    body = []
+    for row in rows[-months:]:
+        month = Month.parse(row["period"])
+        value = float(row["value"])
+        body.append(
+            [
+                row["period"],
+                f"{value:,.2f}",
+                _change(value, values.get(month.shift(-1))),
+                _change(value, values.get(month.shift(-12))),
+                row["status"] or "",
+                row["source"],
+            ]
+        )
+    unit = "percent" if rows[-1].get("unit") == "percent" else "usd_million"
+    headers = ["period", unit, "mom_change", "yoy_change", "status", "source"]
+    return table(headers, body, {1, 2, 3})
+
+
+def require_watch(name: str, configured: Collection[str], stored: Mapping[str, Any] | None) -> None:
+    """Refuse, naming the configured watches, a watch that is neither configured nor stored."""
+    if name in configured or stored is not None:
+        return
+    listed = ", ".join(sorted(configured)) or "none ([watches.<name>] in the config)"
+    raise ReportError(f"no watch named {name!r}; configured watches: {listed}")
 
 
 MAX_ERROR_LINES = 10  # per source and run; the fetches table keeps every one

@@ -46,6 +46,7 @@ class Obs:
     usd_million: float
     status: str | None
     url: str
+    unit: str | None = None  # None: US$ million; 'percent'
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,7 @@ class Store:
             for row in self._query(
                 """SELECT o.id, o.release_id, r.source, r.retrieved_at, o.series, o.flow,
                           o.period, o.period_start, o.period_end, o.months, o.usd_million,
-                          o.status, COALESCE(o.source_url, r.url) AS url
+                          o.status, COALESCE(o.source_url, r.url) AS url, o.unit
                    FROM observations o JOIN releases r ON r.id = o.release_id
                    WHERE o.series = ? AND o.flow = ?
                    ORDER BY o.id""",
@@ -326,6 +327,72 @@ class Store:
         if not rows:
             raise StoreError(f"no release {release_id}")
         return rows[0]
+
+    # -- watches -------------------------------------------------------------------------
+
+    def sync_watches(self, watches: Iterable[Mapping[str, Any]]) -> None:
+        """Record the configured watches (name, url, series, part, sheet, record, label).
+
+        A watch that left the config keeps its row, so that its stored history stays in
+        ``watch_monthly``.
+        """
+        rows = [
+            [w["name"], w["url"], w["series"], w["part"], w["sheet"], w["record"], w["label"]]
+            for w in watches
+        ]
+        if not rows:
+            return
+        with self.transaction():
+            self._executemany(
+                """INSERT INTO watches (name, url, series, part, sheet, record, label)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (name) DO UPDATE SET url = excluded.url,
+                     series = excluded.series, part = excluded.part, sheet = excluded.sheet,
+                     record = excluded.record, label = excluded.label
+                   WHERE (url, series, part, sheet, record, label) IS NOT
+                     (excluded.url, excluded.series, excluded.part, excluded.sheet,
+                      excluded.record, excluded.label)""",
+                rows,
+            )
+
+    def watch(self, name: str) -> dict[str, Any] | None:
+        """A watch's row of the ``watches`` table, or None."""
+        rows = self._query(
+            "SELECT name, url, series, part, sheet, record, label FROM watches WHERE name = ?",
+            [name],
+        )
+        return rows[0] if rows else None
+
+    def watch_monthly(self, name: str) -> list[dict[str, Any]]:
+        """The chosen figure of each month of a watch (``watch_monthly``), oldest first."""
+        return self._query(
+            """SELECT period, value, unit, status, source, release_id FROM watch_monthly
+                   WHERE watch = ? ORDER BY period""",
+            [name],
+        )
+
+    def export_watch(self, name: str, *, vintages: bool = False) -> list[dict[str, Any]]:
+        """A watch's figures for ``export``: the chosen value of every period, or every vintage
+        with its provenance; sorted by period (then vintage)."""
+        if vintages:
+            return self._query(
+                """SELECT o.series AS watch, o.period, o.period_start, o.period_end, o.months,
+                          o.usd_million AS value, COALESCE(o.unit, 'US$ million') AS unit,
+                          o.status, o.release_id, r.source, r.retrieved_at, r.url, o.sheet,
+                          o.cell
+                   FROM observations o JOIN releases r ON r.id = o.release_id
+                   WHERE o.series = ? AND o.flow = 'value'
+                   ORDER BY o.period, o.id""",
+                [name],
+            )
+        return self._query(
+            """SELECT series AS watch, period, period_start, period_end, months,
+                      usd_million AS value, COALESCE(unit, 'US$ million') AS unit, status,
+                      source
+               FROM best_observations WHERE series = ? AND flow = 'value'
+               ORDER BY period""",
+            [name],
+        )
 
     # -- alerts and the outbox -----------------------------------------------------------
 
@@ -491,10 +558,11 @@ class Store:
         """
         return self._query(
             """SELECT period, usd_million, status, source, release_id, release_url,
-                          source_url, retrieved_at
+                          source_url, retrieved_at, unit
                    FROM (
                        SELECT o.period, o.usd_million, o.status, r.source, o.release_id,
                               r.url AS release_url, o.source_url, r.retrieved_at,
+                              COALESCE(o.unit, 'US$ million') AS unit,
                               ROW_NUMBER() OVER (
                                   PARTITION BY o.period
                                   ORDER BY COALESCE(s.rank, 0) DESC, o.id DESC

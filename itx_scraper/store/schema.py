@@ -196,7 +196,84 @@ def m005_fetch_links(db: Database) -> None:
     db.execute("ALTER TABLE fetches ADD COLUMN links INTEGER")
 
 
-VIEWS = ("revisions", "ict_records", "ict_fytd", "ict_monthly", "best_observations")
+OBSERVATION_COLUMNS = (
+    "id, release_id, series, flow, period, period_start, period_end, months, usd_million,"
+    " status, sheet, row, col, cell, location, label, header, source_url, note"
+)
+
+
+def m006_watches(db: Database) -> None:
+    """Watches: observations also hold flow 'value' and a ``unit`` (NULL = US$ million);
+    a ``watches`` table describes each configured watch for the views.
+
+    SQLite cannot change a CHECK constraint in place, so the table is rebuilt with its ids,
+    indexes and append-only triggers; the views that read it are dropped first and recreated.
+    """
+    for view in VIEWS:
+        db.execute(f"DROP VIEW IF EXISTS {view}")
+    db.execute("DROP TRIGGER IF EXISTS observations_no_update")
+    db.execute("DROP TRIGGER IF EXISTS observations_no_delete")
+    db.execute(
+        """CREATE TABLE observations_new (
+            id INTEGER PRIMARY KEY,
+            release_id INTEGER NOT NULL REFERENCES releases (id),
+            series TEXT NOT NULL,
+            flow TEXT NOT NULL CHECK (flow IN ('credit', 'debit', 'net', 'value')),
+            period TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            months INTEGER NOT NULL,
+            usd_million REAL NOT NULL,
+            status TEXT CHECK (status IN ('P', 'R')),
+            sheet TEXT,
+            row INTEGER,
+            col INTEGER,
+            cell TEXT,
+            location TEXT,
+            label TEXT,
+            header TEXT,
+            source_url TEXT,
+            note TEXT,
+            unit TEXT CHECK (unit IS NULL OR unit = 'percent')
+        )"""
+    )
+    db.execute(
+        f"INSERT INTO observations_new ({OBSERVATION_COLUMNS})"
+        f" SELECT {OBSERVATION_COLUMNS} FROM observations ORDER BY id"
+    )
+    db.execute("DROP TABLE observations")
+    db.execute("ALTER TABLE observations_new RENAME TO observations")
+    db.execute(
+        "CREATE INDEX observations_series ON observations (series, flow, months, period_end)"
+    )
+    db.execute("CREATE INDEX observations_release ON observations (release_id)")
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER observations_no_{action.lower()} BEFORE {action} ON observations
+                BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END"""
+        )
+    db.execute(
+        """CREATE TABLE watches (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            series TEXT NOT NULL,
+            part TEXT,
+            sheet TEXT,
+            record TEXT NOT NULL CHECK (record IN ('high', 'low', 'none')),
+            label TEXT
+        )"""
+    )
+    replace_views(db)
+
+
+VIEWS = (
+    "watch_monthly",
+    "revisions",
+    "ict_records",
+    "ict_fytd",
+    "ict_monthly",
+    "best_observations",
+)
 
 
 def replace_views(db: Database) -> None:
@@ -226,6 +303,19 @@ def replace_views(db: Database) -> None:
         FROM best_observations
         WHERE series = '9' AND flow = 'credit' AND months = 1
         ORDER BY period
+        """
+    )
+
+    # One figure per watch and month: the best-ranked source, then the latest stored (as
+    # ict_monthly). Watches stay listed after they leave the config: their history is kept.
+    db.execute(
+        """
+        CREATE VIEW watch_monthly AS
+        SELECT w.name AS watch, b.period, b.usd_million AS value,
+               COALESCE(b.unit, 'US$ million') AS unit, b.status, b.source, b.release_id
+        FROM watches w
+        JOIN best_observations b ON b.series = w.name AND b.flow = 'value' AND b.months = 1
+        ORDER BY w.name, b.period
         """
     )
 
@@ -332,6 +422,7 @@ MIGRATIONS = (
     m003_release_search,
     m004_rank_by_storage_order,
     m005_fetch_links,
+    m006_watches,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 NAMES = tuple(migration.__name__ for migration in MIGRATIONS)

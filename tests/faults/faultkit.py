@@ -49,23 +49,34 @@ def integrity(db: Path) -> str:
     return str(sql(db, "PRAGMA integrity_check")[0][0])
 
 
+WATCH = "hostile_watch"  # the workbook spider runs for watches: this one stands for it
+
+
 @functools.cache
 def spider_names() -> tuple[str, ...]:
-    """What `scrapy list` prints: every spider of the project, so new sources join in."""
+    """What `scrapy list` prints: every spider of the project, so new sources join in; the
+    spider of the watches appears as one watch (its fetches are recorded under the watch)."""
     from scrapy.settings import Settings
     from scrapy.spiderloader import SpiderLoader
 
+    from itx_scraper.core.config import WORKBOOK_SPIDER
+
     settings = Settings()
     settings.setmodule("itx_scraper.settings", priority="project")
-    return tuple(sorted(SpiderLoader.from_settings(settings).list()))
+    names = SpiderLoader.from_settings(settings).list()
+    return tuple(sorted(WATCH if name == WORKBOOK_SPIDER else name for name in names))
 
 
 def sources_toml(url: str, names: tuple[str, ...]) -> str:
-    """``[sources.<name>]`` tables pointing every named spider at ``url``."""
+    """``[sources.<name>]`` tables (or the ``[watches.<name>]``) pointing every named spider
+    at ``url``."""
     from itx_scraper.core.sources import SOURCES
 
     lines = [f"[run]\nsources = {json.dumps(list(names))}\n"]
     for name in names:
+        if name == WATCH:
+            lines.append(f'[watches.{name}]\nurl = "{url}"\nseries = "Current Account Balance"\n')
+            continue
         lines.append(f'[sources.{name}]\nurl = "{url}"\n')
         info = SOURCES.get(name)
         for option in info.required_options if info else ():  # e.g. press feeds
