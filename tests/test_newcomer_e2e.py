@@ -198,3 +198,36 @@ def test_a_5xx_is_retried_and_the_error_says_how_often(tmp_path: Path, loopback:
     assert len(loopback.requests_to(PATH)) == 3
     [line] = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert line.startswith("error: sbp_ebops: 5xx: HTTP 503 from") and "(after 2 retries)" in line
+
+
+def test_scrapy_crawl_exits_non_zero_after_a_failed_fetch(
+    tmp_path: Path, loopback: Loopback
+) -> None:
+    """`scrapy crawl NAME` tells cron about a failure the way `itx-scraper run` does."""
+    from conftest import REPO
+
+    loopback.serve(PATH, b"gone", status=404, headers={"Content-Type": "text/plain"})
+    db = tmp_path / "crawl.db"
+    crawl = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "sbp_ebops",
+        "-a",
+        f"url={loopback.url(PATH)}",
+    ]
+    settings = ["-s", f"ITX_DB={db}", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"]
+    failed = subprocess.run(
+        [*crawl, *settings], cwd=REPO, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert failed.returncode == 1, failed.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status, error_class FROM fetches").fetchall() == [
+            ("error", "4xx")
+        ]
+    loopback.serve(PATH, build_dt(Month(2024, 4), published_ict()))
+    worked = subprocess.run(
+        [*crawl, *settings], cwd=REPO, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert worked.returncode == 0, worked.stderr

@@ -173,7 +173,7 @@ def crawl(
         },
         priority="cmdline",
     )
-    process = CrawlerProcess(settings)
+    process = CrawlerProcess(settings, install_root_handler=False)  # our CLI set up logging
     # Scrapy's logging setup sets its loggers to DEBUG; keep them at our level.
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     crawled = crawl_sources(config, sources)
