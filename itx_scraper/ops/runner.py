@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import inspect
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -173,7 +174,7 @@ def crawl(
         },
         priority="cmdline",
     )
-    process = CrawlerProcess(settings, install_root_handler=False)  # our CLI set up logging
+    process = CrawlerProcess(settings, **_no_root_handler(CrawlerProcess))
     # Scrapy's logging setup sets its loggers to DEBUG; keep them at our level.
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     crawled = crawl_sources(config, sources)
@@ -226,6 +227,15 @@ def source_urls(source: SourceConfig) -> list[str]:
         values = value if isinstance(value, list) else [value]
         urls += [v for v in values if isinstance(v, str) and "://" in v]
     return urls
+
+
+def _no_root_handler(process_class: type) -> dict[str, bool]:
+    """Keep Scrapy from adding its own log handler: our CLI set up logging. Scrapy 2.19 reads
+    LOG_INSTALL_ROOT_HANDLER (and deprecates the argument); older ones need the argument."""
+    parameter = inspect.signature(process_class).parameters.get("install_root_handler")
+    if parameter is None or parameter.default is None:
+        return {}
+    return {"install_root_handler": False}
 
 
 def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
