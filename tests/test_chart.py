@@ -49,7 +49,7 @@ def test_chart_errors_are_clear(tmp_path: Path, cli: Cli, blocked_matplotlib: di
     assert empty.returncode == 1
     assert "no monthly figures stored yet" in empty.stderr
     build(tmp_path / "itx.db")
-    missing = cli("chart", env=blocked_matplotlib)
+    missing = cli("chart", env=blocked_matplotlib, process=True)  # a fresh interpreter
     assert missing.returncode == 1
     assert "pip install 'itx-scraper[chart]'" in missing.stderr
     assert not (tmp_path / "itx-chart.png").exists()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Loopback, write_config
+from conftest import HANG_GUARD, Loopback, write_config
 from faultkit import Done, cli_env, integrity, report, sql
 from sbp_workbook import build_dt, published_ict
 
@@ -63,7 +63,7 @@ class Seeded:
             text=True,
             env=environment,
             cwd=self.folder,
-            timeout=120,
+            timeout=HANG_GUARD,
             preexec_fn=preexec,
             check=False,
         )
