@@ -148,8 +148,9 @@ def make_cli(tmp_path: Path) -> Cli:
 
     Commands that crawl (``run``, ``daemon``, ``demo``) run in a subprocess (``run`` forked
     from a warm interpreter, see launcher.py); the others run in-process unless
-    ``process=True`` asks for a subprocess (then a plain ``python -m itx_scraper``, except
-    for ``run``).
+    ``process=True`` asks for a subprocess (a plain ``python -m itx_scraper``, except for
+    ``run``). ``cold=True`` starts a fresh interpreter for any command, for an environment
+    that must take effect at start-up (PYTHONPATH).
     """
 
     def run(
@@ -158,6 +159,7 @@ def make_cli(tmp_path: Path) -> Cli:
         timeout: float = HANG_GUARD,
         input: str | None = None,
         process: bool | None = None,
+        cold: bool = False,
     ) -> CliResult:
         full_env = dict(env or {})
         full_env.setdefault("ITX_DB", str(tmp_path / "itx.db"))
@@ -165,10 +167,10 @@ def make_cli(tmp_path: Path) -> Cli:
         if config.exists():
             full_env.setdefault("ITX_CONFIG", str(config))
         if process is None:
-            process = bool(args) and args[0] in PROCESS_COMMANDS
+            process = cold or (bool(args) and args[0] in PROCESS_COMMANDS)
         if not process:
             return cli_in_process(args, full_env, input, tmp_path)
-        if args[0] == "run" and input is None:
+        if args[0] == "run" and input is None and not cold:
             child = launcher.start(list(args), {**os.environ, **full_env}, tmp_path)
             try:
                 stdout, stderr = child.communicate(timeout=timeout)

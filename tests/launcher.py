@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -72,6 +73,7 @@ def _child(args: list[str], env: dict[str, str], cwd: str, out: str, err: str) -
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
+    time.tzset()  # as a fresh interpreter would read TZ
     for fd, path in ((1, out), (2, err)):
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(handle, fd)
