@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import HANG_GUARD, Loopback, write_config
-from faultkit import Done, cli_env, integrity, report, sql
+from faultkit import Done, cli_env, integrity, report, run_cli, sql
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -55,13 +55,15 @@ class Seeded:
             store.close()
 
     def run(self, preexec: Callable[[], None] | None = None, **env: str) -> Done:
-        """The real CLI; ``preexec`` runs in the child before it starts."""
-        environment = cli_env(self.folder, ITX_DB=str(self.db), ITX_NOW=NOW, **env)
+        """The real CLI; ``preexec`` runs in a fresh child before it starts."""
+        environment = {"ITX_DB": str(self.db), "ITX_NOW": NOW, **env}
+        if preexec is None:
+            return run_cli(self.folder, "run", **environment)
         proc = subprocess.run(
             [sys.executable, "-m", "itx_scraper", "run"],
             capture_output=True,
             text=True,
-            env=environment,
+            env=cli_env(self.folder, **environment),
             cwd=self.folder,
             timeout=HANG_GUARD,
             preexec_fn=preexec,
