@@ -98,6 +98,7 @@ def smtp() -> Iterator[Mailbox]:
 
 
 HANG_GUARD = 600.0  # seconds: only a hang takes this long; never a measurement
+HTTP_TIMEOUT = 120.0  # [http] timeout for loopback fetches: a guard too, however busy the machine
 
 
 @dataclass
@@ -278,5 +279,6 @@ def write_config(path: Path, text: str) -> Path:
         for name in CRAWLED
         if f"[sources.{name}]" not in text
     )
-    path.write_text("[http]\ndelay = 0.0\ntimeout = 10.0\nretries = 0\n\n" + text + off)
+    http = f"[http]\ndelay = 0.0\ntimeout = {HTTP_TIMEOUT}\nretries = 0\n\n"
+    path.write_text(http + text + off)
     return path

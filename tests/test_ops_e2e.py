@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from conftest import HANG_GUARD, Cli, Loopback, Route, wait_for
+from conftest import HANG_GUARD, HTTP_TIMEOUT, Cli, Loopback, Route, wait_for
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -34,7 +34,7 @@ def configure(
     http: str = "retries = 0",
     extra: str = "",
     hook: str | None = None,
-    timeout: float = 10.0,
+    timeout: float = HTTP_TIMEOUT,
 ) -> Path:
     notify = f'[notify]\nurls = ["{hook}"]\n' if hook else ""
     (tmp_path / "itx.toml").write_text(

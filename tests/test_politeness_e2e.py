@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli, Loopback, Route
+from conftest import HTTP_TIMEOUT, Cli, Loopback, Route
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.config import DEFAULT_USER_AGENT
@@ -28,7 +28,7 @@ def configure(tmp_path: Path, loopback: Loopback, extra_http: str = "", extra: s
     # write_config puts its own [http] first; a later [http] table would be a TOML error,
     # so the test's HTTP keys are written in full here.
     (tmp_path / "itx.toml").write_text(
-        '[run]\nsources = ["sbp_ebops"]\n[http]\ntimeout = 10.0\n'
+        f'[run]\nsources = ["sbp_ebops"]\n[http]\ntimeout = {HTTP_TIMEOUT}\n'
         + (extra_http or "delay = 0.0\nretries = 0\n")
         + f'\n[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n'
         + extra
@@ -236,7 +236,7 @@ def test_two_sources_on_one_host_take_turns(
     # Each spider has its own downloader: without chaining, both would hit the host at once.
     (tmp_path / "itx.toml").write_text(
         '[run]\nsources = ["sbp_ebops", "sbp_headline"]\n'
-        "[http]\ndelay = 0.6\ntimeout = 10.0\nretries = 0\n[history]\nbaseline = false\n"
+        f"[http]\ndelay = 0.6\ntimeout = {HTTP_TIMEOUT}\nretries = 0\n[history]\nbaseline = false\n"
         f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n'
         f'[sources.sbp_headline]\nurl = "{loopback.url("/assets/goods.pdf")}"\n'
     )

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Cli, Loopback, write_config
+from conftest import HANG_GUARD, REPO, Cli, Loopback, write_config
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -300,7 +300,7 @@ def test_works_from_any_directory_and_home(tmp_path: Path, loopback: Loopback) -
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -315,7 +315,7 @@ def test_scrapy_project_commands() -> None:
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -342,7 +342,7 @@ def test_scrapy_crawl_stores_into_the_configured_db(tmp_path: Path, loopback: Lo
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr

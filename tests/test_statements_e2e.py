@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli, Loopback, write_config
+from conftest import HTTP_TIMEOUT, Cli, Loopback, write_config
 from sbp_workbook import build_dt, published_ict
 from spider_fixtures import MOITT_IT, MOITT_URDU, SITES, headline_pdf
 from spider_harness import HTML, Page, fixture
@@ -233,7 +233,7 @@ def test_bad_pages_are_recorded_and_skipped(tmp_path: Path, loopback: Loopback, 
     away = f"http://localhost:{loopback.port}/elsewhere"
     loopback.serve("/NewsDetail/YXdheQ==", b"", status=302, headers={"Location": away})
     (tmp_path / "itx.toml").write_text(
-        '[run]\nsources = ["moitt"]\n[http]\ndelay = 0.0\ntimeout = 10.0\nretries = 0\n'
+        f'[run]\nsources = ["moitt"]\n[http]\ndelay = 0.0\ntimeout = {HTTP_TIMEOUT}\nretries = 0\n'
         f'max_bytes = 20000\n[sources.moitt]\nurl = "{base}/News"\nenabled = true\n'
     )
     result = cli("run")

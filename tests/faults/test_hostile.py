@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import HANG_GUARD, Loopback, wait_for
+from conftest import HANG_GUARD, HTTP_TIMEOUT, Loopback, wait_for
 from faultkit import (
     BIG,
     TRICKLE_BYTES,
@@ -45,7 +45,7 @@ class Case:
     name: str
     mode: str
     expect: str  # error class in the fetch log
-    timeout: float = 10.0
+    timeout: float = HTTP_TIMEOUT
     away_host: str = "localhost"
 
 
@@ -59,7 +59,9 @@ CASES = [
 ]
 
 
-def configure(tmp_path: Path, url: str, names: tuple[str, ...], timeout: float = 10.0) -> None:
+def configure(
+    tmp_path: Path, url: str, names: tuple[str, ...], timeout: float = HTTP_TIMEOUT
+) -> None:
     (tmp_path / "itx.toml").write_text(
         HTTP.format(timeout=timeout) + "[history]\nbaseline = false\n" + sources_toml(url, names)
     )
