@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import threading
 import time
@@ -41,7 +42,9 @@ class Request:
     path: str
     headers: dict[str, str]
     at: float
-    done: float | None = None  # when the answer was written (or the client hung up)
+    # Stamped just before the answer's last write (a client cannot act on it earlier), or
+    # when a stream ended or the client hung up.
+    done: float | None = None
     body_sent: int = 0
     bytes_sent: int = 0  # status line, headers and body
 
@@ -63,6 +66,8 @@ class Loopback:
     """
 
     def __init__(self, host: str = "127.0.0.1", *, content_type: str = "text/html") -> None:
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"{host} is not a loopback address")
         self.content_type = content_type  # for routes that name none
         self.routes: dict[str, Responder] = {}
         self.fallback: Callable[[Request], Route] | None = None
@@ -196,7 +201,8 @@ def _handler(server: Loopback) -> type[BaseHTTPRequestHandler]:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._answer(request, server._route(request))
             finally:
-                request.done = time.monotonic()
+                if request.done is None:
+                    request.done = time.monotonic()
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -217,7 +223,7 @@ def _handler(server: Loopback) -> type[BaseHTTPRequestHandler]:
         def _answer(self, request: Request, route: Route | None) -> None:
             if route is None:
                 self._head(request, 404, {"Content-Type": "text/plain"}, 9)
-                self._write(request, b"not found")
+                self._write(request, b"not found", last=True)
                 return
             if route.hold is not None:
                 route.hold.wait(HOLD_GUARD)
@@ -228,13 +234,14 @@ def _handler(server: Loopback) -> type[BaseHTTPRequestHandler]:
                 headers["Last-Modified"] = route.last_modified
             if _not_modified(route, request.headers):
                 self._head(request, 304, headers, 0)
+                self._write(request, b"", last=True)
             elif route.stream is not None:
                 self._head(request, route.status, headers, route.length)
                 for piece in route.stream(server.closing):
                     self._write(request, piece)
             else:
                 self._head(request, route.status, headers, len(route.body))
-                self._write(request, route.body)
+                self._write(request, route.body, last=True)
 
         def _head(
             self, request: Request, status: int, headers: dict[str, str], length: int | None
@@ -245,9 +252,13 @@ def _handler(server: Loopback) -> type[BaseHTTPRequestHandler]:
             if length is not None:
                 self.send_header("Content-Length", str(length))
             request.bytes_sent += sum(len(line) for line in self._headers_buffer) + 2
+            if length == 0:  # the head is the whole answer
+                request.done = time.monotonic()
             self.end_headers()
 
-        def _write(self, request: Request, data: bytes) -> None:
+        def _write(self, request: Request, data: bytes, *, last: bool = False) -> None:
+            if last and request.done is None:
+                request.done = time.monotonic()
             if data:
                 self.wfile.write(data)
                 request.body_sent += len(data)
