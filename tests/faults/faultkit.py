@@ -6,6 +6,7 @@ import ...`. Test modules import the helpers they use from here.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import json
 import os
@@ -48,6 +49,29 @@ def sql(db: Path, query: str, *params: object) -> list[tuple[Any, ...]]:
 
 def integrity(db: Path) -> str:
     return str(sql(db, "PRAGMA integrity_check")[0][0])
+
+
+def without_root_override() -> None:
+    """In the child: as root, drop CAP_DAC_OVERRIDE/READ_SEARCH so file modes apply.
+
+    Root ignores chmod otherwise; dropping the capabilities from the bounding set before
+    exec gives the run exactly the powers of a user who does not own write access.
+    """
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def file_modes_can_bind() -> bool:
+    """Not root, or root allowed to drop capabilities (CAP_SETPCAP, bit 8, in CapEff)."""
+    if os.geteuid() != 0:
+        return True
+    status = Path("/proc/self/status").read_text()
+    effective = int(next(x for x in status.splitlines() if x.startswith("CapEff:")).split()[1], 16)
+    return bool(effective & (1 << 8))
 
 
 @functools.cache
