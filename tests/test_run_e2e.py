@@ -219,11 +219,11 @@ def test_http_errors_and_network_failures(
 
 def test_configuration_errors_exit_2(tmp_path: Path, cli: Cli) -> None:
     write_config(tmp_path / "itx.toml", '[sources.nonesuch]\nurl = "http://127.0.0.1/x"\n')
-    result = cli("run")
+    result = cli("run", process=False)  # stops before crawling: in-process is enough
     assert result.returncode == 2
     assert "unknown source 'nonesuch'" in result.stderr
     write_config(tmp_path / "itx.toml", "[run]\nsources = ['sbp_ebops']\n[future]\nkey = 1\n")
-    assert cli("run", "--source", "nope").returncode == 2
+    assert cli("run", "--source", "nope", process=False).returncode == 2
 
 
 def test_unknown_keys_only_warn(tmp_path: Path, cli: Cli, loopback: Loopback) -> None:
