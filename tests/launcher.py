@@ -55,6 +55,13 @@ PRELOAD = [
     "tldextract",
     "aiohttp.web",
     "protego",
+    # Record alerts carry a chart: matplotlib's import and font cache are the slow part.
+    "itx_scraper.query.chart",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.figure",
+    "matplotlib.lines",
+    "matplotlib.patches",
+    "matplotlib.font_manager",
 ]
 
 _context: multiprocessing.context.ForkServerContext | None = None
