@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -258,8 +259,7 @@ def build_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path
     with (shared / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not result.exists():
-            folder = shared / name
-            folder.mkdir()
+            folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=shared))  # fresh on a retry
             partial = shared / f"{name}.json.partial"
             partial.write_text(json.dumps(build(folder)), encoding="utf-8")
             partial.replace(result)
