@@ -261,6 +261,17 @@ def test_daemon_on_a_cron_schedule(tmp_path: Path, loopback: Loopback) -> None:
     # The cycle ran on the daemon's clock: it inherited the frozen time.
     assert rows(db, "SELECT started_at FROM runs") == [("2024-05-20T10:29:58+00:00",)]
 
+    # The same clock with 10:31 in the expression: a minute and two seconds to wait.
+    later = ("--cron", "31 10 * * *", "--jitter", "0", "--max-cycles", "1")
+    with daemon(tmp_path, *later, env=frozen) as (proc, log):
+        wait_for(lambda: "next cycle in" in log.read_text(), "the daemon to plan", proc=proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=HANG_GUARD) == 0
+        text = log.read_text()
+    assert "next cycle in 62 s" in text
+    assert "daemon stopped after 0 cycle(s)" in text
+    assert len(runs(db)) == 1
+
 
 # -- source health -----------------------------------------------------------------------------
 
