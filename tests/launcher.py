@@ -130,6 +130,11 @@ class Child:
         self.send_signal(signal.SIGKILL)
 
 
+def warm_up() -> None:
+    """Start the forkserver now (it imports PRELOAD), so that the next run is a typical one."""
+    start(["--version"], os.environ, Path.cwd()).communicate(timeout=600)
+
+
 def start(args: list[str], env: Mapping[str, str], cwd: Path) -> Child | subprocess.Popen[str]:
     """Start `itx-scraper ARGS` in ``cwd`` with exactly ``env``; warm unless COLD."""
     if COLD:

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import launcher
 import pytest
 from conftest import HANG_GUARD, Loopback, write_config
 from faultkit import integrity, report, run_cli, sql, start_cli
@@ -160,6 +161,7 @@ def monthly_reference(
 ) -> Reference:
     folder = tmp_path_factory.mktemp("reference")
     shutil.copy(seeded, folder / "itx.db")
+    launcher.warm_up()  # its duration sets the random kills' range: not the first run's
     reference = reference_run(folder, _loopback_server, workbook(), baseline=False)
     assert [kind for kind, _, _ in reference.alerts] == ["new_month", "record"]
     return reference
