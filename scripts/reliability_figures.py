@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -19,9 +20,20 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def machine() -> str:
+    """The machine in a few words: OS, CPUs, memory, Python, and how busy it was."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = os.getloadavg()[0]
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, {memory:.0f} GiB, "
+        f"Python {platform.python_version()}, load average {load:.1f} at the start"
+    )
 
 
 def run_suite(folder: Path, extra: list[str]) -> tuple[int, float, str]:
@@ -73,6 +85,7 @@ def hypothesis_examples(output: str) -> int | None:
 
 
 def main() -> int:
+    where = machine()
     with tempfile.TemporaryDirectory(prefix="itx-faults-") as tmp:
         folder = Path(tmp)
         code, seconds, output = run_suite(folder, sys.argv[1:])
@@ -93,8 +106,8 @@ def main() -> int:
     examples = hypothesis_examples(output)
 
     print(
-        f"<!-- measured by scripts/reliability_figures.py: pytest exit {code}, "
-        f"{passed} passed, {failed} failed, {seconds:.0f} s with -n 2 -->"
+        f"Last run: {date.today():%Y-%m-%d}, {where}: {passed} passed, {failed} failed, "
+        f"{seconds:.0f} s (pytest exit {code})."
     )
     print(
         f"- **Crash safety:** {len(kills)} SIGKILLs of real runs: {len(named)} at "
@@ -132,7 +145,9 @@ def main() -> int:
         + "; ".join(
             f"{r['case']}"
             + (
-                f" ({r['polls']} reads, {r['violations']} saw a release without its figures)"
+                f" ({r['polls']:,} reads, {r['paused_polls']:,} of them while the run sat "
+                f"inside its write transaction; {r['violations']} saw a release without its "
+                "figures)"
                 if "polls" in r
                 else ""
             )

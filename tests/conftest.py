@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
-import threading
+import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import launcher
 import pytest
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store
+
+from itx_scraper.ops.loopback import Loopback, Route
+
+__all__ = ["Loopback", "Route"]  # tests import both from here
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SBP = REPO.parent / "shared" / "data" / "sbp"
@@ -38,8 +45,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Run every test in its own directory; the repository's state/ must stay untouched."""
     before = sorted(p.name for p in (REPO / "state").iterdir())
     monkeypatch.chdir(tmp_path)
-    for name in ("ITX_DB", "ITX_CONFIG", "ITX_NOTIFY", "ITX_NOW", "ITX_CRASH_AT"):
-        monkeypatch.delenv(name, raising=False)
+    for name in [name for name in os.environ if name.startswith("ITX_")]:
+        monkeypatch.delenv(name)
     yield tmp_path
     assert sorted(p.name for p in (REPO / "state").iterdir()) == before, "a test wrote to state/"
 
@@ -59,130 +66,18 @@ def sbp_files() -> Path:
     return SHARED_SBP
 
 
-@dataclass
-class Route:
-    """What the loopback server answers for one path."""
-
-    body: bytes = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    etag: str | None = None  # answer 304 when If-None-Match matches
-
-
-@dataclass
-class Loopback:
-    """A scriptable HTTP server on 127.0.0.1 that also collects webhook POSTs."""
-
-    port: int
-    routes: dict[str, Route | list[Route]] = field(default_factory=dict)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    posts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    hook_status: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def serve(
-        self,
-        path: str,
-        body: bytes,
-        *,
-        status: int = 200,
-        etag: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.routes[path] = Route(body, status, dict(headers or {}), etag)
-
-    def script(self, path: str, responses: list[Route]) -> None:
-        """Answer successive requests with these responses; the last one repeats."""
-        self.routes[path] = list(responses)
-
-    def hook(self, path: str) -> str:
-        """An Apprise json:// URL that posts into this server."""
-        return f"json://127.0.0.1:{self.port}{path}"
-
-    def requests_to(self, path: str) -> list[dict[str, Any]]:
-        return [r for r in self.requests if r["path"] == path]
-
-    def reset(self) -> None:
-        self.routes.clear()
-        self.requests.clear()
-        self.posts.clear()
-        self.hook_status.clear()
-
-
-def _handler(state: Loopback) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"  # one request per connection: no idle sockets left
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            with state.lock:
-                state.requests.append(
-                    {
-                        "path": self.path,
-                        "headers": dict(self.headers.items()),
-                        "at": time.monotonic(),
-                    }
-                )
-                route = state.routes.get(self.path)
-                if isinstance(route, list):
-                    route = route.pop(0) if len(route) > 1 else route[0]
-            if route is None:
-                self._send(404, b"not found", {"Content-Type": "text/plain"})
-                return
-            headers = {"Content-Type": "application/vnd.ms-excel", **route.headers}
-            if route.etag:
-                headers["ETag"] = route.etag
-                if self.headers.get("If-None-Match") == route.etag:
-                    self._send(304, b"", headers)
-                    return
-            self._send(route.status, route.body, headers)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length)
-            status = state.hook_status.get(self.path, 200)
-            if status == 200:
-                try:
-                    payload = json.loads(raw)
-                except ValueError:
-                    payload = {"raw": raw.decode("utf-8", "replace")}
-                with state.lock:
-                    state.posts.setdefault(self.path, []).append(payload)
-            self._send(status, b"{}", {"Content-Type": "application/json"})
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body and self.command != "HEAD":
-                self.wfile.write(body)
-
-    return Handler
-
-
 @pytest.fixture(scope="session")
 def _loopback_server() -> Iterator[Loopback]:
-    state = Loopback(port=0)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with Loopback(content_type="application/vnd.ms-excel") as server:
+        yield server
 
 
 @pytest.fixture
-def loopback(_loopback_server: Loopback) -> Loopback:
+def loopback(_loopback_server: Loopback) -> Iterator[Loopback]:
+    """The shared loopback server (itx_scraper.ops.loopback), emptied for this test."""
     _loopback_server.reset()
-    return _loopback_server
+    yield _loopback_server
+    _loopback_server.reset()  # ends replies a test left held or streaming
 
 
 @dataclass
@@ -215,6 +110,10 @@ def smtp() -> Iterator[Mailbox]:
     controller.stop()
 
 
+HANG_GUARD = 600.0  # seconds: only a hang takes this long; never a measurement
+HTTP_TIMEOUT = 120.0  # [http] timeout for loopback fetches: a guard too, however busy the machine
+
+
 @dataclass
 class CliResult:
     returncode: int
@@ -223,28 +122,80 @@ class CliResult:
 
 
 Cli = Callable[..., CliResult]
+# Commands that crawl (Twisted's reactor runs once per process) or start runs themselves.
+PROCESS_COMMANDS = frozenset({"run", "daemon", "demo"})
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    """Run the real CLI in a subprocess with this test's database and config."""
+def cli_in_process(
+    args: tuple[str, ...], env: dict[str, str], input: str | None, cwd: Path
+) -> CliResult:
+    """The CLI through click's CliRunner: same code path, no interpreter start-up."""
+    from click.testing import CliRunner
+
+    from itx_scraper.cli import cli
+    from itx_scraper.ops import daemon, runner
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("an in-process CLI call tried to crawl; give process=True")
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cwd)
+        patch.setattr(runner, "crawl", refuse)
+        patch.setattr(daemon, "serve", refuse)
+        try:
+            result = CliRunner().invoke(
+                cli, list(args), input=input, env=env, prog_name="itx-scraper"
+            )
+        finally:  # setup_logging pointed the root logger at the runner's stream
+            root.handlers[:] = handlers
+            root.setLevel(level)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))  # as Python would
+    return CliResult(result.exit_code, result.stdout, stderr)
+
+
+def make_cli(tmp_path: Path) -> Cli:
+    """Run the real CLI in ``tmp_path`` with the database and config there.
+
+    Commands that crawl (``run``, ``daemon``, ``demo``) run in a subprocess (``run`` forked
+    from a warm interpreter, see launcher.py); the others run in-process unless
+    ``process=True`` asks for a subprocess (a plain ``python -m itx_scraper``, except for
+    ``run``). ``cold=True`` starts a fresh interpreter for any command, for an environment
+    that must take effect at start-up (PYTHONPATH).
+    """
 
     def run(
         *args: str,
         env: dict[str, str] | None = None,
-        timeout: float = 120,
+        timeout: float = HANG_GUARD,
         input: str | None = None,
+        process: bool | None = None,
+        cold: bool = False,
     ) -> CliResult:
-        full_env = {**os.environ, **(env or {})}
+        full_env = dict(env or {})
         full_env.setdefault("ITX_DB", str(tmp_path / "itx.db"))
         config = tmp_path / "itx.toml"
         if config.exists():
             full_env.setdefault("ITX_CONFIG", str(config))
+        if process is None:
+            process = cold or (bool(args) and args[0] in PROCESS_COMMANDS)
+        if not process:
+            return cli_in_process(args, full_env, input, tmp_path)
+        if args[0] == "run" and input is None and not cold:
+            child = launcher.start(list(args), {**os.environ, **full_env}, tmp_path)
+            try:
+                stdout, stderr = child.communicate(timeout=timeout)
+            finally:
+                child.kill()  # only if a timeout left it running
+            return CliResult(child.returncode, stdout, stderr)  # type: ignore[arg-type]
         proc = subprocess.run(
             [sys.executable, "-m", "itx_scraper", *args],
             capture_output=True,
             text=True,
-            env=full_env,
+            env={**os.environ, **full_env},
             cwd=tmp_path,
             timeout=timeout,
             input=input,
@@ -253,6 +204,78 @@ def cli(tmp_path: Path) -> Cli:
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """The CLI with this test's database and config (see make_cli)."""
+    return make_cli(tmp_path)
+
+
+def wait_for(
+    condition: Callable[[], object],
+    what: str,
+    *,
+    proc: subprocess.Popen[Any] | None = None,
+    timeout: float = HANG_GUARD,
+) -> None:
+    """Poll a real condition until it holds; ``timeout`` only guards against a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the process exited ({proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what} after {timeout:.0f} s")
+        time.sleep(0.02)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """The ITX_PAUSE_AT handshake (itx_scraper/core/faults.py) seen from the test's side."""
+
+    folder: Path
+    point: str  # checkpoint name, optionally ``:N`` for its N-th visit
+
+    @property
+    def name(self) -> str:
+        return self.point.partition(":")[0]
+
+    @property
+    def env(self) -> dict[str, str]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return {"ITX_PAUSE_AT": self.point, "ITX_PAUSE_DIR": str(self.folder)}
+
+    @property
+    def reached(self) -> bool:
+        return (self.folder / f"{self.name}.reached").exists()
+
+    def wait(self, proc: subprocess.Popen[Any] | None = None) -> int:
+        """Wait until a process sits at the checkpoint; return its pid."""
+        wait_for(lambda: self.reached, f"a run to reach {self.point}", proc=proc)
+        return int((self.folder / f"{self.name}.reached").read_text())
+
+    def release(self) -> None:
+        (self.folder / f"{self.name}.release").touch()
+
+
+def build_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Any]) -> Any:
+    """``build(folder)`` once per test session, even across xdist workers; its JSON result.
+
+    For a replay that several tests inspect: the first worker to ask builds it (in a folder
+    the others can read) while holding a lock; the others wait, then read the result.
+    """
+    shared = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # common to this session's workers
+    result = shared / f"{name}.json"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=shared))  # fresh on a retry
+            partial = shared / f"{name}.json.partial"
+            partial.write_text(json.dumps(build(folder)), encoding="utf-8")
+            partial.replace(result)
+    return json.loads(result.read_text(encoding="utf-8"))
 
 
 def write_config(path: Path, text: str) -> Path:
@@ -268,5 +291,6 @@ def write_config(path: Path, text: str) -> Path:
         for name in CRAWLED
         if f"[sources.{name}]" not in text
     )
-    path.write_text("[http]\ndelay = 0.0\ntimeout = 10.0\nretries = 0\n\n" + text + off)
+    http = f"[http]\ndelay = 0.0\ntimeout = {HTTP_TIMEOUT}\nretries = 0\n\n"
+    path.write_text(http + text + off)
     return path

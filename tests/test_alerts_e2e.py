@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Cli, Loopback, Mailbox, write_config
+from conftest import Cli, Loopback, Mailbox, build_once, make_cli, write_config
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -67,29 +68,117 @@ def titles(messages: Iterable[dict]) -> list[str]:
     return [m["title"] for m in messages]
 
 
-@pytest.fixture
-def fy24(tmp_path: Path, loopback: Loopback, cli: Cli) -> Replay:
+def fy24_replay(folder: Path, loopback: Loopback, cli: Cli) -> Replay:
     """History imported up to Oct-2023; a webhook receives every alert."""
     write_config(
-        tmp_path / "itx.toml",
+        folder / "itx.toml",
         f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n'
         f'[notify]\nurls = ["{loopback.hook("/hook")}"]\n',
     )
     assert (
-        cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2023, 10)))).returncode == 0
+        cli("import-history", str(history_csv(folder / "h.csv", Month(2023, 10)))).returncode == 0
     )
     # SBP's own prior-year FYTD for Jul-Apr FY23 is 2,135 (a later vintage than the months).
     return Replay(loopback, cli, published_ict(), fytd={(2023, 10): 2135.0})
 
 
-def test_fy24_records_name_the_previous_record(
-    fy24: Replay, loopback: Loopback, tmp_path: Path
-) -> None:
+@pytest.fixture
+def fy24(tmp_path: Path, loopback: Loopback, cli: Cli) -> Replay:
+    return fy24_replay(tmp_path, loopback, cli)
+
+
+@dataclass
+class Step:
+    """One CLI run of the FY24 timeline and the webhook posts it caused."""
+
+    returncode: int
+    stdout: str
+    posts: list[dict]
+
+
+@dataclass
+class Timeline:
+    db: Path
+    steps: dict[str, Step]
+    after_june: dict[str, int]  # alerts stored, undelivered and posted before July
+
+
+FY24_MONTHS = [Month(2023, 12), *(Month(2024, m) for m in range(1, 7))]
+
+
+def replay_fy24(folder: Path) -> dict:
+    """History to Oct-2023, then November (first as a dry run, then for real, then twice
+    unchanged), December to June, and July: what each step printed and posted."""
+    with Loopback(content_type="application/vnd.ms-excel") as loopback:
+        cli = make_cli(folder)
+        replay = fy24_replay(folder, loopback, cli)
+        steps: dict[str, dict] = {}
+
+        def step(label: str, now: str, *args: str) -> None:
+            before = len(posted(loopback))
+            result = cli("run", *args, env={"ITX_NOW": now})
+            steps[label] = {
+                "returncode": result.returncode,
+                "stdout": result.stdout,
+                "posts": posted(loopback)[before:],
+            }
+
+        november = build_dt(Month(2023, 11), replay.ict, fytd=replay.fytd)
+        loopback.serve(PATH, november, etag='"2023-11"')
+        step("dry run", "2023-12-20T10:00:00", "--dry-run")
+        step("2023-11", "2023-12-21T10:00:00")  # 304; delivers what the dry run only showed
+        step("unchanged", "2023-12-22T10:00:00")  # 304 again
+        loopback.serve(PATH, november)  # the same bytes, no ETag
+        step("same bytes", "2023-12-23T10:00:00")
+        db = folder / "itx.db"
+        for month in [*FY24_MONTHS, Month(2024, 7)]:
+            if month == Month(2024, 7):
+                after_june = {
+                    "alerts": rows(db, "SELECT count(*) FROM alerts")[0][0],
+                    "undelivered": rows(
+                        db, "SELECT count(*) FROM alerts WHERE delivered_at IS NULL"
+                    )[0][0],
+                    "posts": len(posted(loopback)),
+                }
+            before = len(posted(loopback))
+            stdout = replay.publish(month)
+            steps[str(month)] = {
+                "returncode": 0,
+                "stdout": stdout,
+                "posts": posted(loopback)[before:],
+            }
+    return {"db": str(db), "steps": steps, "after_june": after_june}
+
+
+@pytest.fixture
+def fy24_timeline(tmp_path_factory: pytest.TempPathFactory) -> Timeline:
+    """The FY24 replay, run once per session for the three tests that inspect it."""
+    built = build_once(tmp_path_factory, "fy24-timeline", replay_fy24)
+    steps = {label: Step(**step) for label, step in built["steps"].items()}
+    return Timeline(Path(built["db"]), steps, built["after_june"])
+
+
+def test_dry_run_renders_without_sending(fy24_timeline: Timeline) -> None:
+    dry = fy24_timeline.steps["dry run"]
+    assert dry.returncode == 0
+    assert "Pakistan's IT exports: $259 million in November 2023" in dry.stdout
+    assert dry.posts == []
+    real = fy24_timeline.steps["2023-11"]
+    assert real.returncode == 0
+    assert titles(real.posts) == ["Pakistan's IT exports: $259 million in November 2023"]
+
+
+def test_same_release_twice_sends_nothing_more(fy24_timeline: Timeline) -> None:
+    assert len(fy24_timeline.steps["2023-11"].posts) == 1
+    for label in ("unchanged", "same bytes"):  # a 304, then the same bytes without ETag
+        assert fy24_timeline.steps[label].returncode == 0
+        assert fy24_timeline.steps[label].posts == []
+
+
+def test_fy24_records_name_the_previous_record(fy24_timeline: Timeline) -> None:
     records: dict[str, dict] = {}
-    for month in [Month(2023, 11), Month(2023, 12), *(Month(2024, m) for m in range(1, 7))]:
-        before = len(posted(loopback))
-        fy24.publish(month)
-        new = posted(loopback)[before:]
+    for month in [Month(2023, 11), *FY24_MONTHS]:
+        new = fy24_timeline.steps[str(month)].posts
         kinds = [m["title"].split(":")[0] for m in new]
         assert any(m["title"].startswith("Pakistan's IT exports:") for m in new), (month, kinds)
         for message in new:
@@ -107,30 +196,20 @@ def test_fy24_records_name_the_previous_record(
     april = records["2024-04"]["message"]
     assert "set a record with $310 million in April 2024" in april
     assert "July–April FY24: $2,593 million vs $2,135 million, +$458 million (+21%)" in april
-    db = tmp_path / "itx.db"
+    db = fy24_timeline.db
     assert rows(db, "SELECT count(*) FROM alerts WHERE kind = 'record' AND period = '2023-11'") == [
         (0,)
     ]
-    # Every alert was delivered exactly once and is marked so.
-    assert rows(db, "SELECT count(*) FROM alerts WHERE delivered_at IS NULL") == [(0,)]
-    assert len(posted(loopback)) == rows(db, "SELECT count(*) FROM alerts")[0][0]
+    # Every alert up to June was delivered exactly once and is marked so.
+    assert fy24_timeline.after_june["undelivered"] == 0
+    assert fy24_timeline.after_june["posts"] == fy24_timeline.after_june["alerts"]
 
     # Roll-over: the July release opens FY25.
-    before = len(posted(loopback))
-    fy24.publish(Month(2024, 7))
-    july = [m for m in posted(loopback)[before:] if m["title"].startswith("Pakistan's IT")]
+    july = [
+        m for m in fy24_timeline.steps["2024-07"].posts if m["title"].startswith("Pakistan's IT")
+    ]
     assert len(july) == 1
     assert "July FY25: $286 million vs $214 million, +$72 million (+34%)" in july[0]["message"]
-
-
-def test_same_release_twice_sends_nothing_more(fy24: Replay, loopback: Loopback, cli: Cli) -> None:
-    fy24.publish(Month(2023, 11))
-    sent = len(posted(loopback))
-    assert sent == 1
-    assert cli("run", env={"ITX_NOW": "2023-12-21T10:00:00"}).returncode == 0  # 304
-    loopback.serve(PATH, build_dt(Month(2023, 11), fy24.ict))  # same bytes, no ETag
-    assert cli("run", env={"ITX_NOW": "2023-12-22T10:00:00"}).returncode == 0
-    assert len(posted(loopback)) == sent
 
 
 def test_webhook_outage_is_retried_and_delivered_once(
@@ -267,7 +346,7 @@ def test_no_destination_prints_alerts_and_marks_them(
     assert rows(db, "SELECT count(*) FROM alerts WHERE delivered_at IS NULL") == [(0,)]
     again = cli("run")
     assert "[record]" not in again.stdout
-    listed = cli("alerts")
+    listed = cli("alerts", process=True)  # once as a real process
     assert "record 2023-12 delivered" in listed.stdout
 
 
@@ -306,18 +385,6 @@ def test_tags_route_records_and_email_gets_plain_text(
     assert "text/plain" in mail and "**" not in mail
 
 
-def test_dry_run_renders_without_sending(
-    fy24: Replay, loopback: Loopback, cli: Cli, tmp_path: Path
-) -> None:
-    loopback.serve(PATH, build_dt(Month(2023, 11), fy24.ict))
-    result = cli("run", "--dry-run", env={"ITX_NOW": "2023-12-20T10:00:00"})
-    assert result.returncode == 0
-    assert "Pakistan's IT exports: $259 million in November 2023" in result.stdout
-    assert posted(loopback) == []
-    assert cli("run", env={"ITX_NOW": "2023-12-21T10:00:00"}).returncode == 0
-    assert titles(posted(loopback)) == ["Pakistan's IT exports: $259 million in November 2023"]
-
-
 def test_notify_test_and_secrets_never_leak(tmp_path: Path, loopback: Loopback, cli: Cli) -> None:
     secret_url = f"json://itx:{TOKEN}@127.0.0.1:{loopback.port}/secret-hook"
     write_config(
@@ -325,7 +392,7 @@ def test_notify_test_and_secrets_never_leak(tmp_path: Path, loopback: Loopback, 
         f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n',
     )
     env = {"ITX_NOTIFY": secret_url}
-    ok = cli("notify-test", env=env)
+    ok = cli("notify-test", env=env, process=True)  # once as a real process
     assert ok.returncode == 0
     assert ok.stdout.startswith("ok ") and "itx:****@127.0.0.1" in ok.stdout
     assert len(posted(loopback, "/secret-hook")) == 1
@@ -361,6 +428,6 @@ def test_broken_apprise_file_is_a_configuration_error(tmp_path: Path, cli: Cli) 
     write_config(
         tmp_path / "itx.toml", '[history]\nbaseline = false\n[notify]\nconfig = "apprise.yml"\n'
     )
-    result = cli("run")
+    result = cli("run", process=False)  # stops before crawling: in-process is enough
     assert result.returncode == 2
     assert "defines no usable URL" in result.stderr

@@ -54,7 +54,7 @@ def test_chart_errors_are_clear(tmp_path: Path, cli: Cli, blocked_matplotlib: di
     other = cli("chart", "--series", "9.2")
     assert other.returncode == 1
     assert "series 9.2 has no monthly figures; stored series: 9" in other.stderr
-    missing = cli("chart", env=blocked_matplotlib)
+    missing = cli("chart", env=blocked_matplotlib, cold=True)
     assert missing.returncode == 1
     assert "pip install 'itx-scraper[chart]'" in missing.stderr
     assert not (tmp_path / "itx-chart.png").exists()
@@ -120,7 +120,8 @@ def test_record_alert_carries_the_chart(april_2024: Loopback, cli: Cli) -> None:
 def test_record_alert_without_matplotlib_goes_out_plain(
     april_2024: Loopback, cli: Cli, blocked_matplotlib: dict
 ) -> None:
-    result = cli("run", "-v", env={"ITX_NOTIFY": april_2024.hook("/hook"), **blocked_matplotlib})
+    hook = {"ITX_NOTIFY": april_2024.hook("/hook")}
+    result = cli("run", "-v", env={**hook, **blocked_matplotlib}, cold=True)
     assert result.returncode == 0, result.stderr
     assert len(april_2024.posts["/hook"]) == 2
     assert all(post["attachments"] == [] for post in april_2024.posts["/hook"])

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import migrated_store
+from conftest import HANG_GUARD, migrated_store
 from query_fixture import build
 
 METADATA_PATH = Path(str(resources.files("itx_scraper").joinpath("datasette/metadata.yml")))
@@ -225,7 +225,7 @@ def test_datasette_cli_with_the_shipped_metadata(db: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
         cwd=db.parent,
         check=False,
     )

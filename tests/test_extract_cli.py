@@ -18,7 +18,7 @@ STATEMENT = (
 
 
 def test_extract_from_stdin_and_file(cli: Cli, tmp_path: Path) -> None:
-    result = cli("extract", "--date", "2024-05-20", input=STATEMENT)
+    result = cli("extract", "--date", "2024-05-20", input=STATEMENT, process=True)  # a real pipe
     assert result.returncode == 0, result.stderr
     facts = [json.loads(line) for line in result.stdout.splitlines()]
     summary = [

@@ -10,12 +10,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from conftest import Cli, Loopback, Route
+from conftest import HANG_GUARD, HTTP_TIMEOUT, Cli, Loopback, Route, wait_for
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -35,10 +35,11 @@ def configure(
     http: str = "retries = 0",
     extra: str = "",
     hook: str | None = None,
+    timeout: float = HTTP_TIMEOUT,
 ) -> Path:
     notify = f'[notify]\nurls = ["{hook}"]\n' if hook else ""
     (tmp_path / "itx.toml").write_text(
-        f'[run]\nsources = ["sbp_ebops"]\n[http]\ndelay = 0.0\ntimeout = 10.0\n{http}\n'
+        f'[run]\nsources = ["sbp_ebops"]\n[http]\ndelay = 0.0\ntimeout = {timeout}\n{http}\n'
         f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n'
         f"[history]\nbaseline = false\n{notify}{extra}"
     )
@@ -58,15 +59,6 @@ def held_lock(db: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 90, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 def runs(db: Path) -> list[tuple]:
@@ -179,17 +171,18 @@ def daemon(
 def test_daemon_runs_cycles_and_stops_cleanly_on_sigterm(
     tmp_path: Path, loopback: Loopback
 ) -> None:
-    db = configure(tmp_path, loopback, http="retries = 2")
+    # A generous fetch timeout: the third cycle's answer is held until the test releases it.
+    db = configure(tmp_path, loopback, timeout=HANG_GUARD)
     body = workbook(Month(2024, 4))
-    slow = Route(b"busy", 429, {"Retry-After": "2", "Content-Type": "text/plain"})
-    loopback.script(PATH, [Route(body), Route(body), slow, Route(body)])
+    held = threading.Event()
+    loopback.script(PATH, [Route(body), Route(body), Route(body, hold=held)])
     with daemon(tmp_path, "--interval", "1", "--jitter", "0") as (proc, log):
-        wait_for(lambda: [r[1] for r in runs(db)][:2] == ["ok", "ok"], what="two cycles")
-        # The third cycle waits on Retry-After: stop the daemon in the middle of it.
-        wait_for(lambda: len(loopback.requests_to(PATH)) >= 3, what="the third cycle")
-        assert runs(db)[2][1] == "running"
+        wait_for(lambda: len(loopback.requests_to(PATH)) >= 3, "the third cycle", proc=proc)
+        # The third cycle waits for its answer: stop the daemon in the middle of it.
+        assert [r[1] for r in runs(db)] == ["ok", "ok", "running"]
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=90) == 0
+        held.set()
+        assert proc.wait(timeout=HANG_GUARD) == 0
         text = log.read_text()
     recorded = runs(db)
     assert [r[1] for r in recorded] == ["ok", "ok", "ok"], text  # the cycle finished
@@ -197,29 +190,33 @@ def test_daemon_runs_cycles_and_stops_cleanly_on_sigterm(
     assert "cycle 2 finished" in text and "signal received" in text
 
 
-def test_daemon_survives_a_killed_cycle_and_a_held_lock(
+def test_daemon_survives_a_held_lock_and_a_killed_cycle(
     tmp_path: Path, loopback: Loopback, cli: Cli
 ) -> None:
-    db = configure(tmp_path, loopback, http="retries = 2")
+    db = configure(tmp_path, loopback, timeout=HANG_GUARD)
     body = workbook(Month(2024, 4))
-    slow = Route(b"busy", 429, {"Retry-After": "60", "Content-Type": "text/plain"})  # killed first
-    loopback.script(PATH, [slow, Route(body)])
+    never = threading.Event()  # the first crawling cycle waits for its answer until killed
+    loopback.script(PATH, [Route(body, hold=never), Route(body)])
+    manual_run = ExitStack()
+    manual_run.enter_context(held_lock(db))  # a manual run holds the lock ...
     with daemon(tmp_path, "--interval", "3", "--jitter", "0") as (proc, log):
-        wait_for(lambda: len(loopback.requests_to(PATH)) >= 1, what="the first cycle")
+        try:  # ... so the daemon's first cycle is skipped, and the daemon goes on
+            wait_for(
+                lambda: "cycle 1 skipped: another run holds the lock" in log.read_text(),
+                "a skipped cycle",
+                proc=proc,
+            )
+        finally:
+            manual_run.close()
+        wait_for(lambda: loopback.requests_to(PATH), "the next cycle's request", proc=proc)
         # A manual run while a daemon cycle holds the lock is refused.
         manual = cli("run")
         assert manual.returncode == 75, manual.stderr
         os.kill(runs(db)[0][3], signal.SIGKILL)  # crash the cycle
-        wait_for(lambda: "killed by signal 9" in log.read_text(), what="the crash report")
-        # And a daemon cycle while a manual run holds the lock is skipped.
-        with held_lock(db):
-            wait_for(
-                lambda: "skipped: another run holds the lock" in log.read_text(),
-                what="a skipped cycle",
-            )
-        wait_for(lambda: any(r[1] == "ok" for r in runs(db)), what="a good cycle")
+        wait_for(lambda: "killed by signal 9" in log.read_text(), "the crash report", proc=proc)
+        wait_for(lambda: any(r[1] == "ok" for r in runs(db)), "a good cycle", proc=proc)
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=90) == 0
+        assert proc.wait(timeout=HANG_GUARD) == 0
         text = log.read_text()
     assert [r[1] for r in runs(db)][:2] == ["running", "ok"], text  # the killed one never finished
 
@@ -232,20 +229,23 @@ def test_daemon_wakes_from_its_sleep_on_sigterm(tmp_path: Path, loopback: Loopba
         proc,
         log,
     ):
-        wait_for(lambda: [r[1] for r in runs(db)] == ["ok"], what="the first cycle")
+        wait_for(lambda: [r[1] for r in runs(db)] == ["ok"], "the first cycle", proc=proc)
         wait_for(
-            lambda: log.read_text().count("next cycle in") == 2, what="the daemon to go to sleep"
+            lambda: log.read_text().count("next cycle in") == 2,
+            "the daemon to go to sleep",
+            proc=proc,
         )
-        sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-        assert time.monotonic() - sent < 10
-        waits = [int(w) for w in re.findall(r"next cycle in (\d+) s", log.read_text())]
-        assert 3600 <= waits[-1] <= 3660  # an hour, plus up to a minute of jitter
+        # Its sleep is an hour, far beyond this guard: returning at all means it woke up.
+        assert proc.wait(timeout=HANG_GUARD) == 0
+        text = log.read_text()
+    waits = [int(w) for w in re.findall(r"next cycle in (\d+) s", text)]
+    assert 3600 <= waits[-1] <= 3660  # an hour, plus up to a minute of jitter
+    assert "signal received; daemon stopped after 1 cycle(s)" in text
 
 
 def test_daemon_rejects_a_bad_cron_expression(tmp_path: Path, cli: Cli) -> None:
-    result = cli("daemon", "--cron", "61 * * * *")
+    result = cli("daemon", "--cron", "61 * * * *", process=False)
     assert result.returncode == 2
     assert "cron" in result.stderr
 
@@ -253,15 +253,30 @@ def test_daemon_rejects_a_bad_cron_expression(tmp_path: Path, cli: Cli) -> None:
 def test_daemon_on_a_cron_schedule(tmp_path: Path, loopback: Loopback) -> None:
     db = configure(tmp_path, loopback)
     loopback.serve(PATH, workbook(Month(2024, 4)))
-    # Every minute; the first cycle waits for the next minute, so this takes up to ~60 s.
-    with daemon(tmp_path, "--cron", "* * * * *", "--jitter", "0", "--max-cycles", "1") as (
-        proc,
-        log,
-    ):
-        assert proc.wait(timeout=120) == 0, log.read_text()
+    # The clock stands two seconds before 10:30 UTC: a daily 10:30 schedule waits two
+    # seconds for its first cycle, where an interval schedule would start at once.
+    frozen = {"ITX_NOW": "2024-05-20T10:29:58", "TZ": "UTC"}
+    cron = ("--cron", "30 10 * * *", "--jitter", "0", "--max-cycles", "1")
+    with daemon(tmp_path, *cron, env=frozen) as (proc, log):
+        assert proc.wait(timeout=HANG_GUARD) == 0, log.read_text()
+        text = log.read_text()
+    assert "cron '30 10 * * *'" in text
+    assert "next cycle in 2 s (release window; no database yet)" in text
+    assert "stopping after 1 cycle(s) (--max-cycles)" in text
     assert [r[1] for r in runs(db)] == ["ok"]
-    started = rows(db, "SELECT started_at FROM runs")[0][0]
-    assert started[17:19] in ("00", "01", "02", "03")  # at the top of a minute
+    # The cycle ran on the daemon's clock: it inherited the frozen time.
+    assert rows(db, "SELECT started_at FROM runs") == [("2024-05-20T10:29:58+00:00",)]
+
+    # The same clock with 10:31 in the expression: a minute and two seconds to wait.
+    later = ("--cron", "31 10 * * *", "--jitter", "0", "--max-cycles", "1")
+    with daemon(tmp_path, *later, env=frozen) as (proc, log):
+        wait_for(lambda: "next cycle in" in log.read_text(), "the daemon to plan", proc=proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=HANG_GUARD) == 0
+        text = log.read_text()
+    assert "next cycle in 62 s" in text
+    assert "daemon stopped after 0 cycle(s)" in text
+    assert len(runs(db)) == 1
 
 
 # -- source health -----------------------------------------------------------------------------
@@ -400,7 +415,7 @@ def test_status_json_reports_and_exits_for_monitoring(
 
     loopback.serve(PATH, workbook(Month(2024, 4)))
     assert cli("run", env=env).returncode == 0
-    healthy = cli("status", "--json", env=env)
+    healthy = cli("status", "--json", env=env, process=True)  # once as a real process
     assert healthy.returncode == 0, healthy.stdout
     report = json.loads(healthy.stdout)
     source = report["sources"]["sbp_ebops"]

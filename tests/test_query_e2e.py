@@ -84,7 +84,17 @@ def test_export_csv_is_the_chosen_value_per_period(db: Path, cli: Cli) -> None:
 def test_export_json_vintages_to_a_file_is_stable(db: Path, cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "git" / "ict.json"
     out.parent.mkdir()
-    result = cli("export", "--format", "json", "--series", "9", "--vintages", "--output", str(out))
+    result = cli(
+        "export",
+        "--format",
+        "json",
+        "--series",
+        "9",
+        "--vintages",
+        "--output",
+        str(out),
+        process=True,
+    )  # once as a real process
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "wrote 18 rows" in result.stderr

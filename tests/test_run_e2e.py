@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Cli, Loopback, write_config
+from conftest import HANG_GUARD, REPO, Cli, Loopback, write_config
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -87,7 +87,7 @@ def test_real_releases_end_to_end(
     assert third.returncode == 0, third.stderr
     assert "not modified" in third.stdout
     assert db_rows(setup, "SELECT count(*) FROM releases")[0][0] == releases
-    assert loopback.requests_to(PATH)[-1]["headers"].get("If-None-Match") == '"mar"'
+    assert loopback.requests_to(PATH)[-1].headers.get("If-None-Match") == '"mar"'
     assert db_rows(setup, "SELECT status, http_status FROM fetches ORDER BY id DESC LIMIT 1") == [
         ("not_modified", 304)
     ]
@@ -219,11 +219,11 @@ def test_http_errors_and_network_failures(
 
 def test_configuration_errors_exit_2(tmp_path: Path, cli: Cli) -> None:
     write_config(tmp_path / "itx.toml", '[sources.nonesuch]\nurl = "http://127.0.0.1/x"\n')
-    result = cli("run")
+    result = cli("run", process=False)  # stops before crawling: in-process is enough
     assert result.returncode == 2
     assert "unknown source 'nonesuch'" in result.stderr
     write_config(tmp_path / "itx.toml", "[run]\nsources = ['sbp_ebops']\n[future]\nkey = 1\n")
-    assert cli("run", "--source", "nope").returncode == 2
+    assert cli("run", "--source", "nope", process=False).returncode == 2
 
 
 def test_unknown_sections_warn_even_when_quiet(
@@ -251,7 +251,7 @@ def test_import_history_and_show(tmp_path: Path, cli: Cli) -> None:
     history.write_text(
         "period,usd_million,source_url\n2018-07,90.5,https://example.org/a\n2018-08,91,\n"
     )
-    result = cli("import-history", str(history))
+    result = cli("import-history", str(history), process=True)  # once as a real process
     assert result.returncode == 0, result.stderr
     assert "imported 2 observations" in result.stdout
     again = cli("import-history", str(history))
@@ -259,7 +259,7 @@ def test_import_history_and_show(tmp_path: Path, cli: Cli) -> None:
     rows = monthly(tmp_path / "itx.db")
     assert rows["2018-07"] == (90.5, None, "import")
     assert rows["2026-07"][2] == "baseline"
-    shown = cli("show", "--months", "3")
+    shown = cli("show", "--months", "3", process=True)
     assert shown.returncode == 0
     lines = shown.stdout.splitlines()
     assert lines[0].split() == ["period", "usd_million", "mom", "yoy", "status", "source"]
@@ -309,7 +309,7 @@ def test_works_from_any_directory_and_home(tmp_path: Path, loopback: Loopback) -
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -324,7 +324,7 @@ def test_scrapy_project_commands() -> None:
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -351,7 +351,7 @@ def test_scrapy_crawl_stores_into_the_configured_db(tmp_path: Path, loopback: Lo
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli, Loopback, write_config
+from conftest import HTTP_TIMEOUT, Cli, Loopback, write_config
 from sbp_workbook import build_dt, published_ict
 from spider_fixtures import MOITT_IT, MOITT_URDU, SITES, headline_pdf
 from spider_harness import HTML, Page, fixture
@@ -204,7 +204,7 @@ def test_changed_text_is_a_new_version_cosmetic_change_is_not(
     assert cli("run").returncode == 0
     versions = rows(db, "SELECT doc_key, url FROM releases WHERE source = 'moitt' ORDER BY id")
     assert len(versions) == 2 and len(set(versions)) == 1
-    found = cli("search", "2.594 billion")
+    found = cli("search", "2.594 billion", process=True)  # once as a real process
     assert "  moitt  v2  " in found.stdout and "  v1  " not in found.stdout
 
 
@@ -234,7 +234,7 @@ def test_bad_pages_are_recorded_and_skipped(tmp_path: Path, loopback: Loopback, 
     away = f"http://localhost:{loopback.port}/elsewhere"
     loopback.serve("/NewsDetail/YXdheQ==", b"", status=302, headers={"Location": away})
     (tmp_path / "itx.toml").write_text(
-        '[run]\nsources = ["moitt"]\n[http]\ndelay = 0.0\ntimeout = 10.0\nretries = 0\n'
+        f'[run]\nsources = ["moitt"]\n[http]\ndelay = 0.0\ntimeout = {HTTP_TIMEOUT}\nretries = 0\n'
         f'max_bytes = 20000\n[sources.moitt]\nurl = "{base}/News"\nenabled = true\n'
     )
     result = cli("run")

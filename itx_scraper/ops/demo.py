@@ -9,22 +9,19 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import itx_scraper
 from itx_scraper.core.errors import ItxError
 from itx_scraper.core.periods import Month
 from itx_scraper.ingest import baseline_bytes
+from itx_scraper.ops.loopback import Loopback
 from itx_scraper.query import report
 from itx_scraper.store import Store
 
@@ -59,45 +56,6 @@ def timeline() -> tuple[Month, list[Release]]:
         for item in manifest["releases"]
     ]
     return Month.parse(manifest["history_until"]), releases
-
-
-class ReleaseServer:
-    """Answers ``GET /ecodata/dt.xls`` with the release currently published, like SBP's site."""
-
-    def __init__(self) -> None:
-        self.current = b""
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # a quiet server: the demo prints what matters
-
-            def do_GET(self) -> None:
-                body = server.current if self.path == PATH else b"not found"
-                self.send_response(200 if self.path == PATH else 404)
-                self.send_header(
-                    "Content-Type",
-                    "application/vnd.ms-excel" if self.path == PATH else "text/plain",
-                )
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{PATH}"
-
-    @contextmanager
-    def running(self) -> Iterator[ReleaseServer]:
-        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            thread.join()
 
 
 def notify_target(url: str) -> str:
@@ -183,13 +141,15 @@ def run(*, workdir: Path | None, notify_url: str | None, echo: Echo = print) -> 
     history_until, releases = timeline()
     replay = Replay(workdir, notify_url, echo)
     first_day = datetime.fromisoformat(releases[0].published_at) - timedelta(days=1)
-    with ReleaseServer().running() as server:
-        write_config(workdir / "itx.toml", server.url)
+    # Like SBP's site: one URL that answers with the release published last.
+    with Loopback(content_type="application/vnd.ms-excel") as server:
+        url = server.url(PATH)
+        write_config(workdir / "itx.toml", url)
         (workdir / "history.csv").write_text(history_csv(history_until), encoding="utf-8")
         echo(
             f"itx-scraper demo: {len(releases)} monthly SBP releases, "
             f"{releases[0].month.label} to {releases[-1].month.label}, "
-            f"served from {server.url}"
+            f"served from {url}"
         )
         echo(f"working folder: {workdir}")
         echo(
@@ -203,7 +163,7 @@ def run(*, workdir: Path | None, notify_url: str | None, echo: Echo = print) -> 
         )
         replay.step("import-history", first_day.isoformat(), "import-history", "history.csv")
         for release in releases:
-            server.current = release.body()
+            server.serve(PATH, release.body())
             echo(f"\n== {release.published_at[:10]}: SBP publishes {release.month.label} ==")
             seen = _last_alert_id(replay.db)
             replay.step(f"run for {release.month}", release.published_at, "run")

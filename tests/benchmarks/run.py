@@ -25,12 +25,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,7 @@ from sbp_workbook import build_dt, published_ict
 from spider_fixtures import SITES
 
 from itx_scraper.core.periods import Month, fiscal_year_start, format_range
+from itx_scraper.ops.loopback import Loopback, Route
 
 SHARED_SBP = REPO.parent / "shared" / "data" / "sbp"
 RESULTS = HERE / "results"
@@ -50,79 +49,15 @@ FILE_SOURCES = ("sbp_ebops", "sbp_headline")
 LAST_MODIFIED = formatdate(datetime(2026, 4, 20, tzinfo=UTC).timestamp(), usegmt=True)
 
 
-# -- loopback hosts that count what they send ------------------------------------------------
+# -- loopback hosts (itx_scraper.ops.loopback) that count what they send ---------------------
 
 
-@dataclass
-class Host:
-    """One source's site on its own loopback address; answers 304 to matching validators."""
-
-    address: str
-    pages: dict[str, tuple[bytes, str]]
-    sent: int = 0  # bytes on the wire: status line, headers and bodies
-    requests: list[str] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def base(self) -> str:
-        assert self.server is not None
-        return f"http://{self.address}:{self.server.server_address[1]}"
-
-    def start(self) -> Host:
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                page = host.pages.get(self.path)
-                if page is None:
-                    self.reply(404, b"not found", "text/plain", {})
-                    return
-                body, content_type = page
-                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-                validators = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
-                if self.headers.get("If-None-Match") == etag or (
-                    not self.headers.get("If-None-Match")
-                    and self.headers.get("If-Modified-Since") == LAST_MODIFIED
-                ):
-                    self.reply(304, b"", content_type, validators)
-                else:
-                    self.reply(200, body, content_type, validators)
-
-            def reply(
-                self, status: int, body: bytes, content_type: str, headers: dict[str, str]
-            ) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                head = sum(len(chunk) for chunk in self._headers_buffer) + 2
-                self.end_headers()
-                if body:
-                    self.wfile.write(body)
-                with host.lock:
-                    host.sent += head + len(body)
-                    host.requests.append(self.path)
-
-        self.server = ThreadingHTTPServer((self.address, 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def reset(self) -> None:
-        with self.lock:
-            self.sent = 0
-            self.requests.clear()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+def page(body: bytes, content_type: str) -> Route:
+    """A page with validators: a matching If-None-Match or If-Modified-Since gets a 304."""
+    etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+    return Route(
+        body, headers={"Content-Type": content_type}, etag=etag, last_modified=LAST_MODIFIED
+    )
 
 
 def workbook_bytes() -> bytes:
@@ -135,22 +70,21 @@ def workbook_bytes() -> bytes:
     )
 
 
-def start_sites(sources: tuple[str, ...]) -> dict[str, Host]:
+def start_sites(sources: tuple[str, ...]) -> dict[str, Loopback]:
+    """One loopback host per source, on 127.0.0.N, so that each source is its own host."""
     hosts = {}
     for number, name in enumerate(sources, start=1):
         site = SITES[name]
-        host = Host(f"127.0.0.{number + 1}", {}).start()
-        pages = {
-            path: (page.body, page.content_type) for path, page in site.pages(host.base).items()
-        }
+        host = Loopback(f"127.0.0.{number + 1}").start()
+        for path, fixture in site.pages(host.url("")).items():
+            host.routes[path] = page(fixture.body, fixture.content_type)
         if name == "sbp_ebops":
-            pages[site.start] = (workbook_bytes(), "application/vnd.ms-excel")
-        host.pages = pages
+            host.routes[site.start] = page(workbook_bytes(), "application/vnd.ms-excel")
         hosts[name] = host
     return hosts
 
 
-def config_text(hosts: dict[str, Host], db: Path, *, baseline: bool) -> str:
+def config_text(hosts: dict[str, Loopback], db: Path, *, baseline: bool) -> str:
     lines = [
         f'db = "{db}"',
         "[run]",
@@ -166,8 +100,8 @@ def config_text(hosts: dict[str, Host], db: Path, *, baseline: bool) -> str:
     ]
     for name, host in hosts.items():
         site = SITES[name]
-        lines += [f"[sources.{name}]", f'url = "{host.base}{site.start}"']
-        for key, value in site.options(host.base).items():
+        lines += [f"[sources.{name}]", f'url = "{host.url(site.start)}"']
+        for key, value in site.options(host.url("")).items():
             lines.append(f"{key} = {json.dumps(value)}")
     return "\n".join(lines) + "\n"
 
@@ -209,19 +143,21 @@ def itx(config: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "itx_scraper", "run", "--config", str(config), "--quiet", *args]
 
 
-def total_sent(hosts: dict[str, Host], only: tuple[str, ...] | None = None) -> int:
-    return sum(h.sent for name, h in hosts.items() if only is None or name in only)
+def total_sent(hosts: dict[str, Loopback], only: tuple[str, ...] | None = None) -> int:
+    return sum(h.bytes_sent() for name, h in hosts.items() if only is None or name in only)
 
 
-def reset(hosts: dict[str, Host]) -> None:
+def reset(hosts: dict[str, Loopback]) -> None:
+    """Forget the request log (and so the byte counts); the pages stay."""
     for host in hosts.values():
-        host.reset()
+        with host.lock:
+            host.requests.clear()
 
 
 # -- (a) a full cycle and (b) an unchanged re-run --------------------------------------------
 
 
-def bench_cycle(work: Path, repeat: int) -> tuple[dict[str, Any], dict[str, Host]]:
+def bench_cycle(work: Path, repeat: int) -> tuple[dict[str, Any], dict[str, Loopback]]:
     sources = tuple(name for name in SITES)
     hosts = start_sites(sources)
     firsts, reruns = [], []
@@ -363,7 +299,8 @@ def history_db(path: Path, months: int, workbook: bytes) -> dict[str, int]:
 
 def bench_history(work: Path, repeat: int) -> dict[str, Any]:
     body = workbook_bytes()
-    host = Host("127.0.0.20", {"/ecodata/dt.xls": (body, "application/vnd.ms-excel")}).start()
+    host = Loopback("127.0.0.20").start()
+    host.routes["/ecodata/dt.xls"] = page(body, "application/vnd.ms-excel")
     hosts = {"sbp_ebops": host}
     try:
         databases = {"empty": None}
@@ -413,7 +350,7 @@ def bench_history(work: Path, repeat: int) -> dict[str, Any]:
         )
         return results
     finally:
-        host.stop()
+        host.close()
 
 
 def _ingest_ms(db: Path, config_path: Path, body: bytes) -> float:
@@ -455,7 +392,7 @@ def _ingest_ms(db: Path, config_path: Path, body: bytes) -> float:
 
 
 def bench_urlwatch(
-    work: Path, hosts: dict[str, Host], urls: list[str], repeat: int
+    work: Path, hosts: dict[str, Loopback], urls: list[str], repeat: int
 ) -> dict[str, Any] | None:
     executable = Path(sys.executable).with_name("urlwatch")
     if not executable.exists():
@@ -606,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
                     progress("urlwatch is missing: .venv/bin/pip install 'urlwatch>=2.28,<3'")
         finally:
             for host in hosts.values():
-                host.stop()
+                host.close()
         progress("(c) history: empty, one release, 30 years")
         results["history"] = bench_history(work, max(args.repeat, 5))
     results["targets"] = {
@@ -630,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
 
-def _itx_urls(work: Path, hosts: dict[str, Host]) -> list[str]:
+def _itx_urls(work: Path, hosts: dict[str, Loopback]) -> list[str]:
     """The URLs one itx-scraper cycle fetched (robots.txt aside), for urlwatch to watch."""
     folder = work / "urls"
     folder.mkdir()
@@ -639,10 +576,10 @@ def _itx_urls(work: Path, hosts: dict[str, Host]) -> list[str]:
     reset(hosts)
     measure(itx(config), cwd=folder)
     urls = [
-        f"{host.base}{path}"
+        host.url(request.path)
         for host in hosts.values()
-        for path in host.requests
-        if path != "/robots.txt"
+        for request in host.requests
+        if request.path != "/robots.txt"
     ]
     reset(hosts)
     return sorted(set(urls))

@@ -1,12 +1,12 @@
-"""Fault-suite helpers: a hostile HTTP server, CLI runs, SQLite checks, the figures log.
+"""Fault-suite helpers: hostile answers from the loopback server, CLI runs, SQLite checks, figures.
 
 Not a conftest.py: a second conftest module would shadow tests/conftest.py for `from conftest
-import ...`. Test modules import the fixtures they use from here.
+import ...`. Test modules import the helpers they use from here.
 """
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -16,12 +16,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
+import launcher
+from conftest import HANG_GUARD
+
+from itx_scraper.ops.loopback import Loopback, Request, Route
 
 # `scripts/reliability_figures.py` sets this to a folder; each test appends what it tried.
 REPORT_ENV = "FAULTS_REPORT_DIR"
@@ -50,6 +52,29 @@ def integrity(db: Path) -> str:
 
 
 WATCH = "hostile_watch"  # the workbook spider runs for watches: this one stands for it
+
+
+def without_root_override() -> None:
+    """In the child: as root, drop CAP_DAC_OVERRIDE/READ_SEARCH so file modes apply.
+
+    Root ignores chmod otherwise; dropping the capabilities from the bounding set before
+    exec gives the run exactly the powers of a user who does not own write access.
+    """
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def file_modes_can_bind() -> bool:
+    """Not root, or root allowed to drop capabilities (CAP_SETPCAP, bit 8, in CapEff)."""
+    if os.geteuid() != 0:
+        return True
+    status = Path("/proc/self/status").read_text()
+    effective = int(next(x for x in status.splitlines() if x.startswith("CapEff:")).split()[1], 16)
+    return bool(effective & (1 << 8))
 
 
 @functools.cache
@@ -91,8 +116,14 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    """The real CLI in a subprocess that the test can kill by its pid."""
+def start_cli(tmp_path: Path, *args: str, **env: str) -> Any:
+    """The real CLI in a subprocess that the test can kill by its pid.
+
+    ``run`` is forked from a warm interpreter (launcher.py); other commands start cold.
+    Either way the handle offers Popen's pid, poll, wait, communicate, send_signal and kill.
+    """
+    if args[0] == "run":
+        return launcher.start(list(args), cli_env(tmp_path, **env), tmp_path)
     return subprocess.Popen(
         [sys.executable, "-m", "itx_scraper", *args],
         stdout=subprocess.PIPE,
@@ -108,10 +139,10 @@ class Done:
     returncode: int
     stdout: str
     stderr: str
-    seconds: float
+    seconds: float  # for the figures log and the random-kill range; never asserted
 
 
-def run_cli(tmp_path: Path, *args: str, timeout: float = 120, **env: str) -> Done:
+def run_cli(tmp_path: Path, *args: str, timeout: float = HANG_GUARD, **env: str) -> Done:
     started = time.monotonic()
     proc = start_cli(tmp_path, *args, **env)
     stdout, stderr = proc.communicate(timeout=timeout)
@@ -121,139 +152,68 @@ def run_cli(tmp_path: Path, *args: str, timeout: float = 120, **env: str) -> Don
 # -- a hostile HTTP server --------------------------------------------------------------------
 
 CHUNK = b"<p>" + b"x" * 65_530 + b"</p>\n"  # 64 KiB of HTML, written again and again
+BIG = 50 * 2**20
+TRICKLE_BYTES = 100_000
+MODES = ("body", "big", "big_unsized", "trickle", "loop", "away")
 
 
-@dataclass
-class Hostile:
-    """Answers every GET (but /robots.txt) with one misbehaviour chosen by the test.
+def misbehave(
+    server: Loopback,
+    mode: str,
+    *,
+    body: bytes = b"",
+    content_type: str = "text/html",
+    away_host: str = "localhost",
+    interval: float = 0.5,
+) -> None:
+    """Answer every GET but /robots.txt on ``server`` with one misbehaviour.
 
-    Modes: ``body`` (serve ``body``), ``big`` (``size`` bytes of HTML streamed with a
-    Content-Length), ``big_unsized`` (the same, close-delimited, no Content-Length),
-    ``trickle`` (one byte every ``interval`` seconds), ``loop`` (302 between two URLs
-    forever), ``away`` (302 to the same path on ``away_host``).
+    Modes: ``body`` (serve ``body``), ``big`` (BIG bytes of HTML streamed with a
+    Content-Length), ``big_unsized`` (the same, close-delimited), ``trickle`` (one byte every
+    ``interval`` seconds of a 100 kB file), ``loop`` (302 between two URLs forever), ``away``
+    (302 to the same path on ``away_host``). Streams stop when the client hangs up or the
+    server is reset.
     """
 
-    port: int
-    mode: str = "body"
-    body: bytes = b""
-    content_type: str = "text/html"
-    size: int = 50 * 2**20
-    interval: float = 0.5
-    away_host: str = "localhost"
-    hits: list[tuple[str, str]] = field(default_factory=list)  # (Host header, path)
-    streamed: list[int] = field(default_factory=list)  # bytes written per big/trickle reply
-    stop: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def big(closing: threading.Event) -> Iterator[bytes]:
+        yield b"<!DOCTYPE html><html><body>\n"
+        sent = 0
+        while sent < BIG and not closing.is_set():
+            piece = CHUNK[: BIG - sent]
+            yield piece
+            sent += len(piece)
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def hits_on(self, host: str) -> list[str]:
-        return [path for h, path in self.hits if h.split(":")[0] == host]
-
-    def reset(self) -> None:
-        self.stop.set()  # ends trickles still running from the previous test
-        self.mode, self.body, self.content_type = "body", b"", "text/html"
-        self.size, self.interval, self.away_host = 50 * 2**20, 0.5, "localhost"
-        self.hits.clear()
-        self.streamed.clear()
-        self.stop = threading.Event()
-
-
-def _hostile_handler(state: Hostile) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            with state.lock:
-                state.hits.append((self.headers.get("Host", ""), self.path))
-            if self.path == "/robots.txt":
-                self._reply(404, b"", "text/plain")
+    def trickle(closing: threading.Event) -> Iterator[bytes]:
+        for _ in range(TRICKLE_BYTES):
+            if closing.wait(interval):
                 return
-            # The client hanging up is the point of most modes.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                getattr(self, f"_{state.mode}")()
+            yield b"\xd0"
 
-        def _reply(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(request: Request) -> Route:
+        path = request.path
+        if mode == "body":
+            return Route(body, headers={"Content-Type": content_type})
+        if mode in ("big", "big_unsized"):
+            return Route(stream=big, length=BIG if mode == "big" else None)
+        if mode == "trickle":
+            excel = {"Content-Type": "application/vnd.ms-excel"}
+            return Route(stream=trickle, length=TRICKLE_BYTES, headers=excel)
+        if mode == "loop":
+            other = path[:-1] if path.endswith("~") else path + "~"
+            return Route(status=302, headers={"Location": server.url(other)})
+        assert mode == "away", mode
+        return Route(status=302, headers={"Location": f"http://{away_host}:{server.port}{path}"})
 
-        def _body(self) -> None:
-            self._reply(200, state.body, state.content_type)
-
-        def _stream(self, sized: bool) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            if sized:
-                self.send_header("Content-Length", str(state.size))
-            self.end_headers()
-            self.wfile.write(b"<!DOCTYPE html><html><body>\n")
-            sent = 0
-            try:
-                while sent < state.size and not state.stop.is_set():
-                    piece = CHUNK[: state.size - sent]
-                    self.wfile.write(piece)
-                    sent += len(piece)
-            finally:
-                with state.lock:
-                    state.streamed.append(sent)
-
-        def _big(self) -> None:
-            self._stream(sized=True)
-
-        def _big_unsized(self) -> None:
-            self._stream(sized=False)
-
-        def _trickle(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/vnd.ms-excel")
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
-            sent = 0
-            try:
-                while not state.stop.wait(state.interval) and sent < 100_000:
-                    self.wfile.write(b"\xd0")
-                    self.wfile.flush()
-                    sent += 1
-            finally:
-                with state.lock:
-                    state.streamed.append(sent)
-
-        def _loop(self) -> None:
-            path = self.path[:-1] if self.path.endswith("~") else self.path + "~"
-            self._reply(302, b"", "text/html", Location=state.url(path))
-
-        def _away(self) -> None:
-            location = f"http://{state.away_host}:{state.port}{self.path}"
-            self._reply(302, b"", "text/html", Location=location)
-
-    return Handler
+    server.routes["/robots.txt"] = Route(status=404, headers={"Content-Type": "text/plain"})
+    server.fallback = answer
 
 
-@pytest.fixture(scope="session", name="_hostile_server")
-def hostile_server_fixture() -> Iterator[Hostile]:
-    state = Hostile(port=0)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _hostile_handler(state))
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    state.stop.set()
-    server.shutdown()
-    server.server_close()
+def answered(server: Loopback) -> list[Request]:
+    """Requests (robots.txt aside) whose answer the server has finished or abandoned."""
+    with server.lock:
+        return [r for r in server.requests if r.path != "/robots.txt" and r.done is not None]
 
 
-@pytest.fixture(name="hostile")
-def hostile_fixture(_hostile_server: Hostile) -> Iterator[Hostile]:
-    _hostile_server.reset()
-    yield _hostile_server
-    _hostile_server.stop.set()
+def hits_on(server: Loopback, host: str) -> list[str]:
+    with server.lock:
+        return [r.path for r in server.requests if r.host == host]

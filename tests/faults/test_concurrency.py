@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from conftest import Loopback, migrated_store, write_config
+from conftest import HANG_GUARD, Loopback, Pause, migrated_store, wait_for, write_config
 from faultkit import report, run_cli, sql, start_cli
 from sbp_workbook import build_dt, published_ict
 
@@ -43,17 +41,6 @@ def setup(tmp_path: Path, loopback: Loopback) -> tuple[Path, bytes, int]:
     body = build_dt(RELEASE, published_ict())
     loopback.serve(PATH, body)
     return tmp_path / "itx.db", body, len(history_observations(csv.read_bytes(), label="h")[0])
-
-
-def wait_for_running_run(db: Path, proc: subprocess.Popen[str], timeout: float = 60) -> None:
-    """A ``runs`` row in state 'running' means that process holds the lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        if sql(db, "SELECT count(*) FROM runs WHERE status = 'running'")[0][0]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the first run never started")
 
 
 class Poller(threading.Thread):
@@ -98,17 +85,29 @@ def test_readers_never_see_half_a_release_and_do_not_block_the_run(
     before = long_reader.execute("SELECT count(*) FROM releases").fetchone()[0]
     poller = Poller(db, expected)
     poller.start()
-    # The run sits 1.5 s inside its write transaction, right after inserting the release
-    # row and before its observations: the pollers must never see that state.
-    done = run_cli(tmp_path, "run", ITX_PAUSE_AT="ingest.release:1.5")
-    time.sleep(0.2)
+    # The run stops inside its write transaction, right after inserting the release row and
+    # before its observations: the pollers must never see that state.
+    pause = Pause(tmp_path / "pause", "ingest.release")
+    run = start_cli(tmp_path, "run", **pause.env)
+    try:
+        pause.wait(run)
+        polls = poller.polls
+        wait_for(
+            lambda: poller.polls >= polls + 20 or not poller.is_alive(),
+            "20 reads while the run sits in its transaction",
+        )
+        assert poller.is_alive()  # reads went on, unblocked by the open write transaction
+        assert sql(db, "SELECT count(*) FROM releases") == [(before,)]  # not committed yet
+        reads_during_pause = poller.polls - polls
+    finally:
+        pause.release()
+    _, err = run.communicate(timeout=HANG_GUARD)
+    assert run.returncode == 0, err
+    wait_for(lambda: poller.saw_new_release or not poller.is_alive(), "a read after the commit")
     poller.stop.set()
-    poller.join(timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert done.seconds > 1.5  # the pause happened
+    poller.join(timeout=HANG_GUARD)
     assert poller.violations == []
     assert poller.saw_new_release  # the poller kept reading through the commit
-    assert poller.polls > 20
     # The long transaction still sees its snapshot; after it ends it sees the release.
     assert long_reader.execute("SELECT count(*) FROM releases").fetchone()[0] == before
     long_reader.execute("COMMIT")
@@ -120,22 +119,27 @@ def test_readers_never_see_half_a_release_and_do_not_block_the_run(
         "concurrency",
         case="long reader + polling reader during a run",
         polls=poller.polls,
+        paused_polls=reads_during_pause,
         violations=len(poller.violations),
     )
 
 
 def test_two_runs_at_once_the_lock_holds(setup: tuple[Path, bytes, int], tmp_path: Path) -> None:
     db = setup[0]
-    first = start_cli(tmp_path, "run", ITX_PAUSE_AT="crawl.before:2")
-    wait_for_running_run(db, first)
-    second = run_cli(tmp_path, "run")
-    history = run_cli(tmp_path, "import-history", str(tmp_path / "history.csv"))
-    assert first.poll() is None, "the first run ended before the others tried"
+    pause = Pause(tmp_path / "pause", "crawl.before")  # after run.locked: it holds the lock
+    first = start_cli(tmp_path, "run", **pause.env)
+    try:
+        pause.wait(first)
+        second = run_cli(tmp_path, "run")
+        history = run_cli(tmp_path, "import-history", str(tmp_path / "history.csv"))
+        assert first.poll() is None  # still sitting at its checkpoint, holding the lock
+    finally:
+        pause.release()
     assert second.returncode == LOCKED
     assert "another itx-scraper run holds" in second.stderr
     assert history.returncode == LOCKED
     assert sql(db, "SELECT count(*) FROM runs") == [(1,)]  # the second run wrote nothing
-    _, err = first.communicate(timeout=120)
+    _, err = first.communicate(timeout=HANG_GUARD)
     assert first.returncode == 0, err
     assert sql(db, "SELECT status FROM runs") == [("ok",)]
     report("concurrency", case="two runs at once", second_exit=second.returncode)
@@ -153,38 +157,46 @@ def test_daemon_and_a_manual_run_share_the_lock(
 ) -> None:
     db = setup[0]
     # The daemon's first cycle holds the lock (its child inherits the pause).
-    daemon = start_cli(tmp_path, "daemon", "--interval", "3600", ITX_PAUSE_AT="crawl.before:2")
+    pause = Pause(tmp_path / "daemon-pause", "crawl.before")
+    daemon = start_cli(tmp_path, "daemon", "--interval", "3600", **pause.env)
     try:
-        wait_for_running_run(db, daemon)
+        pause.wait(daemon)
         manual = run_cli(tmp_path, "run")
         assert manual.returncode == LOCKED, manual.stderr
     finally:
         daemon.send_signal(signal.SIGTERM)  # finish the cycle, then exit 0
-        _, err = daemon.communicate(timeout=120)
+        pause.release()
+    _, err = daemon.communicate(timeout=HANG_GUARD)
     assert daemon.returncode == 0, err
     assert sql(db, "SELECT status FROM runs") == [("ok",)]
 
     # A manual run holds the lock: the daemon's cycle is skipped and the daemon goes on.
-    manual_proc = start_cli(tmp_path, "run", ITX_PAUSE_AT="crawl.before:4")
-    wait_for_running_run(db, manual_proc)
+    pause = Pause(tmp_path / "manual-pause", "crawl.before")
+    manual_proc = start_cli(tmp_path, "run", **pause.env)
+    pause.wait(manual_proc)
     daemon = start_cli(tmp_path, "daemon", "--interval", "3600")
     log: list[str] = []
     reader = threading.Thread(target=lambda: log.extend(daemon.stderr), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while not any("75" in line for line in log) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(
+            lambda: any("skipped: another run holds the lock (exit 75)" in line for line in log),
+            "the daemon to skip its cycle",
+            proc=daemon,
+        )
+        wait_for(
+            lambda: sum("next cycle in" in line for line in log) >= 2,
+            "the daemon to plan its next cycle after the skipped one",
+            proc=daemon,
+        )
         assert manual_proc.poll() is None, "the manual run ended before the daemon's cycle"
-        assert any("75" in line for line in log), log
-        time.sleep(0.3)
-        assert daemon.poll() is None, "the daemon stopped when its cycle found the lock held"
     finally:
         daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=120)
-        reader.join(timeout=10)
-        daemon.communicate()  # closes the pipes
-    manual_proc.communicate(timeout=120)
+        pause.release()
+    daemon.wait(timeout=HANG_GUARD)
+    reader.join(timeout=HANG_GUARD)
+    daemon.communicate()  # closes the pipes
+    manual_proc.communicate(timeout=HANG_GUARD)
     assert manual_proc.returncode == 0
     assert daemon.returncode == 0, log
     assert sql(db, "SELECT count(*) FROM runs") == [(2,)]  # the skipped cycle added none

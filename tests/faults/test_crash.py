@@ -14,13 +14,14 @@ from __future__ import annotations
 import random
 import shutil
 import signal
-import time
+import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import launcher
 import pytest
-from conftest import Loopback, migrated_store, write_config
+from conftest import HANG_GUARD, Loopback, migrated_store, write_config
 from faultkit import integrity, report, run_cli, sql, start_cli
 from sbp_workbook import build_dt, published_ict
 
@@ -159,6 +160,7 @@ def monthly_reference(
 ) -> Reference:
     folder = tmp_path_factory.mktemp("reference")
     shutil.copy(seeded, folder / "itx.db")
+    launcher.warm_up()  # its duration sets the random kills' range: not the first run's
     reference = reference_run(folder, _loopback_server, workbook(), baseline=False)
     assert [kind for kind, _, _ in reference.alerts] == ["new_month", "record"]
     return reference
@@ -280,11 +282,13 @@ def test_kill_at_a_random_moment(
     loopback.serve(PATH, workbook(), etag='"dec"')
     delay = random.Random(seed).uniform(0.2, monthly_reference.seconds)
     proc = start_cli(tmp_path, "run", ITX_NOW=NOW)
-    time.sleep(delay)
-    killed = proc.poll() is None
-    if killed:
+    try:  # the random moment: the run may end first, and then there is nothing to kill
+        proc.wait(timeout=delay)
+        killed = False
+    except subprocess.TimeoutExpired:
+        killed = proc.poll() is None
         proc.kill()  # SIGKILL, this test's own child, by its pid
-    proc.communicate(timeout=120)
+    proc.communicate(timeout=HANG_GUARD)
     db = tmp_path / "itx.db"
     check_whole(db, monthly_reference)
     recovered = run_cli(tmp_path, "run", ITX_NOW=NOW)

@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from faultkit import (  # the two fixtures register `hostile` and `_hostile_server` here
-    Hostile,
+from conftest import HANG_GUARD, HTTP_TIMEOUT, Loopback, wait_for
+from faultkit import (
+    BIG,
+    TRICKLE_BYTES,
+    answered,
     cli_env,
-    hostile_fixture,  # noqa: F401
-    hostile_server_fixture,  # noqa: F401
+    hits_on,
+    misbehave,
     report,
     run_cli,
     sources_toml,
@@ -42,7 +45,7 @@ class Case:
     name: str
     mode: str
     expect: str  # error class in the fetch log
-    timeout: float = 10.0
+    timeout: float = HTTP_TIMEOUT
     away_host: str = "localhost"
 
 
@@ -56,7 +59,9 @@ CASES = [
 ]
 
 
-def configure(tmp_path: Path, url: str, names: tuple[str, ...], timeout: float = 10.0) -> None:
+def configure(
+    tmp_path: Path, url: str, names: tuple[str, ...], timeout: float = HTTP_TIMEOUT
+) -> None:
     (tmp_path / "itx.toml").write_text(
         HTTP.format(timeout=timeout) + "[history]\nbaseline = false\n" + sources_toml(url, names)
     )
@@ -85,25 +90,23 @@ def assert_refused(db: Path, names: tuple[str, ...], expect: str, stderr: str) -
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_hostile_server_is_refused_and_recorded(
     case: Case,
-    hostile: Hostile,
+    loopback: Loopback,
     tmp_path: Path,
 ) -> None:
     names = spider_names()
-    hostile.mode, hostile.away_host = case.mode, case.away_host
-    configure(tmp_path, hostile.url("/ecodata/dt.xls"), names, case.timeout)
+    misbehave(loopback, case.mode, away_host=case.away_host)
+    configure(tmp_path, loopback.url("/ecodata/dt.xls"), names, case.timeout)
     started = time.monotonic()
-    done = run_cli(tmp_path, "run", timeout=120)
+    done = run_cli(tmp_path, "run")
     assert done.returncode == 1, done.stderr
     assert_refused(tmp_path / "itx.db", names, case.expect, done.stderr)
     if case.mode == "away":
-        assert hostile.hits_on(case.away_host) == []  # never contacted
-    if case.mode.startswith("big"):
-        deadline = time.monotonic() + 10
-        while len(hostile.streamed) < len(names) and time.monotonic() < deadline:
-            time.sleep(0.05)  # the server notices the hang-up on its next write
-        assert hostile.streamed and max(hostile.streamed) < hostile.size  # cut off early
-    if case.mode == "trickle":
-        assert done.seconds < case.timeout + 30
+        assert hits_on(loopback, case.away_host) == []  # never contacted
+    if case.mode in ("big", "big_unsized", "trickle"):
+        # The server notices each hang-up on its next write; every spider hung up early.
+        wait_for(lambda: len(answered(loopback)) >= len(names), "the server to see the hang-ups")
+        sent = [r.body_sent for r in answered(loopback)]
+        assert max(sent) < (TRICKLE_BYTES if case.mode == "trickle" else BIG), sent
     report(
         "hostile",
         case=case.name,
@@ -164,7 +167,7 @@ def run_measured(tmp_path: Path) -> dict:
         text=True,
         env=cli_env(tmp_path),
         cwd=tmp_path,
-        timeout=120,
+        timeout=HANG_GUARD,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -176,12 +179,12 @@ PEAK_MB_LIMIT = 300  # a normal run peaks near 100 MB; inflating the bomb needs 
 
 def test_xlsx_zip_bomb_is_refused_before_inflating(
     bomb: bytes,
-    hostile: Hostile,
+    loopback: Loopback,
     tmp_path: Path,
 ) -> None:
     assert len(bomb) < 2 * 2**20  # tiny on the wire
-    hostile.body, hostile.content_type = bomb, "application/vnd.ms-excel"
-    configure(tmp_path, hostile.url("/ecodata/dt.xls"), ("sbp_ebops",))
+    misbehave(loopback, "body", body=bomb, content_type="application/vnd.ms-excel")
+    configure(tmp_path, loopback.url("/ecodata/dt.xls"), ("sbp_ebops",))
     measured = run_measured(tmp_path)
     assert measured["rc"] == 1, measured["stderr"]
     db = tmp_path / "itx.db"
@@ -206,13 +209,13 @@ def test_xlsx_zip_bomb_is_refused_before_inflating(
 
 
 def test_a_normal_run_stays_well_below_the_memory_bound(
-    hostile: Hostile,
+    loopback: Loopback,
     tmp_path: Path,
 ) -> None:
     """The bound above means something only if a healthy run is far below it."""
-    hostile.body = build_dt(Month(2024, 4), published_ict())
-    hostile.content_type = "application/vnd.ms-excel"
-    configure(tmp_path, hostile.url("/ecodata/dt.xls"), ("sbp_ebops",))
+    body = build_dt(Month(2024, 4), published_ict())
+    misbehave(loopback, "body", body=body, content_type="application/vnd.ms-excel")
+    configure(tmp_path, loopback.url("/ecodata/dt.xls"), ("sbp_ebops",))
     measured = run_measured(tmp_path)
     assert measured["rc"] == 0, measured["stderr"]
     assert measured["maxrss_kb"] / 1024 < PEAK_MB_LIMIT / 2

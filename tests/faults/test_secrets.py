@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Loopback, migrated_store, write_config
-from faultkit import cli_env, report
+from conftest import HANG_GUARD, Loopback, migrated_store, write_config
+from faultkit import Done, cli_env, report, run_cli
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -60,20 +60,10 @@ class Scene:
             "[alerts]\nmax_attempts = 2\nbackoff_seconds = 0\n",
         )
 
-    def cli(
-        self, what: str, *args: str, now: str = "2024-01-20T10:00:00"
-    ) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "itx_scraper", *args],
-            capture_output=True,
-            text=True,
-            cwd=self.folder,
-            timeout=120,
-            env=cli_env(self.folder, ITX_NOTIFY=self.env_url, ITX_NOW=now),
-            check=False,
-        )
-        self.outputs += [(f"{what} stdout", proc.stdout), (f"{what} stderr", proc.stderr)]
-        return proc
+    def cli(self, what: str, *args: str, now: str = "2024-01-20T10:00:00") -> Done:
+        done = run_cli(self.folder, *args, ITX_NOTIFY=self.env_url, ITX_NOW=now)
+        self.outputs += [(f"{what} stdout", done.stdout), (f"{what} stderr", done.stderr)]
+        return done
 
 
 def leaks(text: str | bytes) -> list[str]:
@@ -157,7 +147,7 @@ def test_token_in_a_custom_header_is_masked(tmp_path: Path, loopback: Loopback) 
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        timeout=120,
+        timeout=HANG_GUARD,
         env=cli_env(tmp_path, ITX_NOTIFY=url),
         check=False,
     )

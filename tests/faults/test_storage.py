@@ -6,8 +6,6 @@ check, earlier data untouched), and the next healthy run must catch up, alerts i
 
 from __future__ import annotations
 
-import ctypes
-import os
 import sqlite3
 import subprocess
 import sys
@@ -16,8 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Loopback, migrated_store, write_config
-from faultkit import Done, cli_env, integrity, report, sql
+from conftest import HANG_GUARD, Loopback, migrated_store, write_config
+from faultkit import (
+    Done,
+    cli_env,
+    file_modes_can_bind,
+    integrity,
+    report,
+    run_cli,
+    sql,
+    without_root_override,
+)
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -54,15 +61,17 @@ class Seeded:
             store.close()
 
     def run(self, preexec: Callable[[], None] | None = None, **env: str) -> Done:
-        """The real CLI; ``preexec`` runs in the child before it starts."""
-        environment = cli_env(self.folder, ITX_DB=str(self.db), ITX_NOW=NOW, **env)
+        """The real CLI; ``preexec`` runs in a fresh child before it starts."""
+        environment = {"ITX_DB": str(self.db), "ITX_NOW": NOW, **env}
+        if preexec is None:
+            return run_cli(self.folder, "run", **environment)
         proc = subprocess.run(
             [sys.executable, "-m", "itx_scraper", "run"],
             capture_output=True,
             text=True,
-            env=environment,
+            env=cli_env(self.folder, **environment),
             cwd=self.folder,
-            timeout=120,
+            timeout=HANG_GUARD,
             preexec_fn=preexec,
             check=False,
         )
@@ -151,29 +160,6 @@ def test_database_completely_full(seeded: Seeded) -> None:
     report("storage", case="database completely full", exit=done.returncode, corrupt=0, lost=0)
 
 
-def without_root_override() -> None:
-    """In the child: as root, drop CAP_DAC_OVERRIDE/READ_SEARCH so file modes apply.
-
-    Root ignores chmod otherwise; dropping the capabilities from the bounding set before
-    exec gives the run exactly the powers of a user who does not own write access.
-    """
-    if os.geteuid() != 0:
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
-        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
-
-
-def file_modes_can_bind() -> bool:
-    """Not root, or root allowed to drop capabilities (CAP_SETPCAP, bit 8, in CapEff)."""
-    if os.geteuid() != 0:
-        return True
-    status = Path("/proc/self/status").read_text()
-    effective = int(next(x for x in status.splitlines() if x.startswith("CapEff:")).split()[1], 16)
-    return bool(effective & (1 << 8))
-
-
 @pytest.mark.skipif(not file_modes_can_bind(), reason="root without CAP_SETPCAP ignores chmod")
 @pytest.mark.parametrize("what", ["file", "folder"])
 def test_read_only_database(what: str, tmp_path: Path, loopback: Loopback) -> None:
@@ -204,3 +190,62 @@ def test_missing_database_folder(tmp_path: Path, loopback: Loopback) -> None:
     setup.assert_intact()
     setup.assert_caught_up()  # ... and the next run catches up
     report("storage", case="missing database folder", exit=done.returncode, corrupt=0, lost=0)
+
+
+READ_COMMANDS = [
+    ("show",),
+    ("show", "--as-of", "2024-02-18"),
+    ("status", "--json"),
+    ("alerts",),
+    ("export", "--vintages"),
+    ("search", "exports"),
+    ("chart", "--output", "{out}/chart.png"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10 §4 (lead, on main): readers open the database read-write, so a read-only "
+    "file or folder fails with 'attempt to write a readonly database'",
+)
+@pytest.mark.skipif(not file_modes_can_bind(), reason="root without CAP_SETPCAP ignores chmod")
+def test_read_commands_on_a_read_only_database(tmp_path: Path) -> None:
+    """An analyst who may read the file but not write it or its folder can query it."""
+    from query_fixture import build
+
+    writable, locked = tmp_path / "writable", tmp_path / "locked"
+    for folder in (writable, locked):
+        folder.mkdir()
+        build(folder / "itx.db")
+    out = tmp_path / "out"
+    out.mkdir()
+    (locked / "itx.db").chmod(0o444)
+    locked.chmod(0o555)
+    try:
+        for command in READ_COMMANDS:
+            args = [arg.format(out=out) for arg in command]
+            expected = reader(args, writable / "itx.db", preexec=None)
+            assert expected.returncode in (0, 1) and expected.stdout, (command, expected.stderr)
+            got = reader(args, locked / "itx.db", preexec=without_root_override)
+            assert "Traceback" not in got.stderr, (command, got.stderr)
+            assert (got.returncode, got.stdout) == (expected.returncode, expected.stdout), (
+                command,
+                got.stderr,
+            )
+        assert sorted(p.name for p in locked.iterdir()) == ["itx.db"]  # no -wal, -shm, lock
+    finally:
+        locked.chmod(0o755)
+
+
+def reader(args: list[str], db: Path, preexec: Callable[[], None] | None) -> Done:
+    proc = subprocess.run(
+        [sys.executable, "-m", "itx_scraper", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(db.parent, ITX_DB=str(db), ITX_NOW="2024-03-01T10:00:00", ITX_CONFIG=""),
+        cwd=db.parent.parent,
+        timeout=HANG_GUARD,
+        preexec_fn=preexec,
+        check=False,
+    )
+    return Done(proc.returncode, proc.stdout, proc.stderr, 0.0)
