@@ -158,7 +158,7 @@ def test_no_url_in_a_feed_is_fetched(loopback: Loopback) -> None:
         body = rss(RSS_ITEM.replace(b"{title}", b"IT &x;"), prolog=prolog.encode())
         [item] = read_feed(body)
         assert "fetched" not in item.title
-    assert [r["path"] for r in loopback.requests] == []
+    assert [r.path for r in loopback.requests] == []
 
 
 def billion_laughs(separator: bytes) -> bytes:

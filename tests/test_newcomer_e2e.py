@@ -136,22 +136,23 @@ def test_a_typo_in_a_source_key_stops_a_quiet_run(shared_dir: Path, loopback: Lo
     assert done.returncode == 2
     assert done.stderr == (
         "itx-scraper: configuration error: [sources.sbp_ebops] has no key 'ulr'; did you mean"
-        " 'url'? (it reads: url, enabled)\n"
+        " `url`? (it reads: url, enabled)\n"
     )
     assert loopback.requests == []  # nothing was fetched, from the default URL or any other
     assert not (work / "itx.db").exists()
 
 
 def test_unreachable_hosts_fail_in_one_line_each_without_retrying(tmp_path: Path) -> None:
-    """DNS failures: no traceback, one `error:` line per source, and no retry (they are for
-    5xx answers and timeouts)."""
+    """A refused connection and failed DNS lookups: no traceback, one `error:` line per
+    source, and no retry even with `retries = 2` (retries are for 5xx answers and timeouts)."""
     host = "http://itx-scraper-test.invalid"  # .invalid never resolves (RFC 2606)
-    config = write_config(
-        tmp_path / "itx.toml",
-        f'[sources.sbp_ebops]\nurl = "{host}/ecodata/dt.xls"\n'
+    config = tmp_path / "itx.toml"
+    config.write_text(
+        "[http]\ndelay = 0.0\nretries = 2\n[history]\nbaseline = false\n"  # retries allowed
+        '[run]\nsources = ["sbp_ebops", "sbp_headline", "pid"]\n'
+        '[sources.sbp_ebops]\nurl = "http://127.0.0.1:9/ecodata/dt.xls"\n'  # refused
         f'[sources.sbp_headline]\nurl = "{host}/a.pdf"\nfallback_url = "{host}/b.pdf"\n'
         f'[sources.pid]\nurl = "{host}/"\n'
-        "[history]\nbaseline = false\n",
     )
     db = tmp_path / "itx.db"
     done = cli("run", "--config", str(config), "--db", str(db), cwd=tmp_path)
@@ -164,6 +165,7 @@ def test_unreachable_hosts_fail_in_one_line_each_without_retrying(tmp_path: Path
         "sbp_headline",
     ]
     assert all(": network: " in line and "retries" not in line for line in errors), errors
+    assert "refused" in next(e for e in errors if "sbp_ebops" in e).lower()
     assert "(after 1 other URL(s) failed)" in next(e for e in errors if "sbp_headline" in e)
     with sqlite3.connect(db) as conn:
         fetched = conn.execute("SELECT source, error FROM fetches ORDER BY id").fetchall()

@@ -261,7 +261,7 @@ def test_daemon_on_a_cron_schedule(tmp_path: Path, loopback: Loopback) -> None:
         assert proc.wait(timeout=HANG_GUARD) == 0, log.read_text()
         text = log.read_text()
     assert "cron '30 10 * * *'" in text
-    assert "next cycle in 2 s (release window; no database yet)" in text
+    assert "next cycle in 2 s (release hours; no database yet)" in text
     assert "stopping after 1 cycle(s) (--max-cycles)" in text
     assert [r[1] for r in runs(db)] == ["ok"]
     # The cycle ran on the daemon's clock: it inherited the frozen time.

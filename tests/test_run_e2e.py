@@ -241,7 +241,7 @@ def test_unknown_sections_warn_even_when_quiet(
         "itx-scraper: warning: config: unknown section or key 'someday' ignored",
         (
             "itx-scraper: warning: config: unknown key 'max_atempts' in [alerts] ignored;"
-            " did you mean 'max_attempts'?"
+            " did you mean `max_attempts`?"
         ),
     ]
 

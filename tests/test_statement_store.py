@@ -160,6 +160,6 @@ def test_unknown_source_option_is_an_error_with_a_hint(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load(tmp_path, "[sources.pid]\ndepht = 5\n")
     assert str(raised.value) == (
-        "[sources.pid] has no key 'depht'; did you mean 'depth'? (it reads: url, enabled,"
+        "[sources.pid] has no key 'depht'; did you mean `depth`? (it reads: url, enabled,"
         " start_id, depth)"
     )

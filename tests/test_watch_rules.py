@@ -76,7 +76,7 @@ def test_label_defaults_to_the_series_label(tmp_path: Path) -> None:
     ("text", "words"),
     [
         pytest.param(
-            WATCH + 'recrd = "low"\n', "has no key 'recrd'; did you mean 'record'?", id="typo"
+            WATCH + 'recrd = "low"\n', "has no key 'recrd'; did you mean `record`?", id="typo"
         ),
         pytest.param(WATCH + 'record = "lowest"\n', "record", id="unknown-record"),
         pytest.param(f'[watches.ca]\nurl = "{URL}"\n', "sets no series", id="no-series"),
@@ -120,7 +120,7 @@ def test_a_bad_watch_exits_2_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         (
             "itx-scraper: configuration error: [watches.current_account] has no key 'recrd';"
-            " did you mean 'record'? (it reads: url, series, part, sheet, record, label, enabled)"
+            " did you mean `record`? (it reads: url, series, part, sheet, record, label, enabled)"
         )
     ]
 

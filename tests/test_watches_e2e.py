@@ -151,7 +151,7 @@ def test_real_workbooks_are_stored_cell_by_cell(
     # Next run: one conditional request per workbook, answered 304 for every watch.
     again = cli("run", env={"ITX_NOW": "2026-04-26T10:00:00"})
     assert again.returncode == 0, again.stderr
-    second = loopback.requests_to(BPM6)[-1]["headers"]
+    second = loopback.requests_to(BPM6)[-1].headers
     assert second.get("If-None-Match") == '"bpm6-2026-03"'
     assert rows(
         db, "SELECT source, status, http_status FROM fetches WHERE run_id = 2 ORDER BY source"
@@ -241,7 +241,7 @@ def test_inspect_of_an_html_page_and_of_a_refused_redirect(loopback: Loopback, c
     assert html.returncode == 1 and "HTML" in html.stderr and "Traceback" not in html.stderr
     away = cli("inspect", loopback.url("/away"))
     assert away.returncode == 1 and "refused redirect" in away.stderr
-    assert loopback.requests_to("/home")[0]["headers"]["User-Agent"].startswith("itx-scraper/")
+    assert loopback.requests_to("/home")[0].headers["User-Agent"].startswith("itx-scraper/")
 
 
 # ---------------------------------------------------------------- generated workbooks

@@ -303,7 +303,7 @@ def _section(
 
 def _did_you_mean(key: str, known: set[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f"; did you mean `{close[0]}`?" if close else ""
 
 
 def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:

@@ -214,6 +214,7 @@ class _SameOrigin(urllib.request.HTTPRedirectHandler):
     ) -> Any:
         reason = refusal(newurl, self.allowed)
         if reason is not None:
+            fp.close()  # the redirect's own answer: its socket must not outlive the refusal
             raise FetchError(f"refused redirect from {req.full_url} to {newurl[:200]}: {reason}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -234,6 +235,7 @@ def fetch_workbook(url: str, *, user_agent: str, max_bytes: int, timeout: float)
                 raise TooLargeError(f"{url} is {int(declared):,} bytes, over {max_bytes:,}")
             body = response.read(max_bytes + 1)
     except urllib.error.HTTPError as exc:
+        exc.close()
         raise FetchError(f"HTTP {exc.code} from {url}") from exc
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         why = getattr(exc, "reason", None) or exc

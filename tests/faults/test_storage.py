@@ -203,11 +203,6 @@ READ_COMMANDS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 §4 (lead, on main): readers open the database read-write, so a read-only "
-    "file or folder fails with 'attempt to write a readonly database'",
-)
 @pytest.mark.skipif(not file_modes_can_bind(), reason="root without CAP_SETPCAP ignores chmod")
 def test_read_commands_on_a_read_only_database(tmp_path: Path) -> None:
     """An analyst who may read the file but not write it or its folder can query it."""
