@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from itx_scraper import ingest
+from itx_scraper import ingest, preflight
 from itx_scraper.alerts.outbox import Outbox
 from itx_scraper.core import clock, exitcodes
 from itx_scraper.core.config import DEFAULT_DB, Config, SourceConfig
 from itx_scraper.core.errors import LockedError
 from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.sources import SOURCES
 from itx_scraper.core.urls import origins
 from itx_scraper.ingest import load_baseline
 from itx_scraper.ops import checks
@@ -67,7 +68,7 @@ class Prepared:
 
 def prepare(store: Store, config: Config) -> Prepared:
     """Load the baseline into an empty database."""
-    if store.observation_count():
+    if store.has_observations():
         return Prepared(was_empty=False)
     where = f"new database {config.db.absolute()}"
     if not config.baseline:
@@ -128,8 +129,51 @@ class RunSummary:
         }
 
 
-def crawl(config: Config, sources: list[str], *, run_id: int, silent: bool, verbose: bool) -> None:
-    """Run the spiders of ``sources`` in this process (one reactor per process)."""
+def file_source(name: str) -> bool:
+    """A source that fetches one document (a workbook, a PDF), not a site of statements:
+    its first request can be asked before Scrapy starts (preflight.py)."""
+    info = SOURCES.get(name)
+    return info is not None and info.crawled and not info.statement
+
+
+def fetch(
+    store: Store, config: Config, sources: list[str], *, run_id: int, silent: bool, verbose: bool
+) -> None:
+    """Fetch ``sources``: file sources first by a conditional request outside Scrapy; the
+    crawl runs only for what that did not finish (a 200, an error, every statement source)."""
+    targets = [
+        preflight.Target(name, config.sources[name].url, origins(source_urls(config.sources[name])))
+        for name in sources
+        if file_source(name) and config.sources[name].url
+    ]
+    outcome = preflight.check(store, config, targets, run_id=run_id)
+    rest = [name for name in sources if name not in outcome.done]
+    if rest:
+        crawl(
+            config,
+            rest,
+            run_id=run_id,
+            silent=silent,
+            verbose=verbose,
+            prefetched=outcome.prefetched,
+            not_before=outcome.not_before,
+        )
+
+
+def crawl(
+    config: Config,
+    sources: list[str],
+    *,
+    run_id: int,
+    silent: bool,
+    verbose: bool,
+    prefetched: dict[str, preflight.Prefetched] | None = None,
+    not_before: dict[str, float] | None = None,
+) -> None:
+    """Run the spiders of ``sources`` in this process (one reactor per process).
+
+    ``prefetched`` answers a source's first request (the pre-flight's); ``not_before`` keeps
+    the per-host delay after the pre-flight's requests."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
@@ -149,6 +193,7 @@ def crawl(config: Config, sources: list[str], *, run_id: int, silent: bool, verb
             "RETRY_TIMES": int(http["retries"]),
             "LOG_LEVEL": "DEBUG" if verbose else "WARNING",
             "LOG_INSTALL_ROOT_HANDLER": False,  # our CLI configured logging already
+            "ITX_NOT_BEFORE": dict(not_before or {}),
         },
         priority="cmdline",
     )
@@ -156,7 +201,7 @@ def crawl(config: Config, sources: list[str], *, run_id: int, silent: bool, verb
     # Scrapy's logging setup sets its loggers to DEBUG; keep them at our level.
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     chains = [
-        _chain(process, config, group, delay=float(http["delay"]))
+        _chain(process, config, group, delay=float(http["delay"]), prefetched=prefetched or {})
         for group in host_groups(config, sources)
     ]
     # Scrapy's join() would stop the reactor during the pause between chained spiders,
@@ -202,13 +247,21 @@ def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
     return sorted((names for _, names in groups), key=lambda names: sources.index(names[0]))
 
 
-def _chain(process: Any, config: Config, names: list[str], *, delay: float) -> Any:
+def _chain(
+    process: Any,
+    config: Config,
+    names: list[str],
+    *,
+    delay: float,
+    prefetched: dict[str, preflight.Prefetched],
+) -> Any:
     """Crawl ``names`` one after another, ``delay`` apart; a failing spider never stops the next."""
 
     def start(index: int) -> Any:
         source = config.sources[names[index]]
         spider = process.spider_loader.load(names[index])
-        finished = process.crawl(spider, urls=source.urls, **source.options)
+        extra = {"itx_prefetched": prefetched[source.name]} if source.name in prefetched else {}
+        finished = process.crawl(spider, urls=source.urls, **source.options, **extra)
         if index + 1 < len(names):
             finished.addBoth(lambda _: later(index + 1))
         return finished
@@ -309,7 +362,7 @@ def _cycle(
     """Crawl, check health, deliver: the part of a run that its ``runs`` row frames."""
     if sources:
         checkpoint("crawl.before")
-        crawl(config, sources, run_id=run_id, silent=prepared.was_empty, verbose=verbose)
+        fetch(store, config, sources, run_id=run_id, silent=prepared.was_empty, verbose=verbose)
         checkpoint("crawl.after")
     record_silent_spiders(store, config, run_id, sources)
     outbox = Outbox(config)

@@ -202,6 +202,10 @@ class Store:
     def observation_count(self) -> int:
         return int(self._execute("SELECT count(*) FROM observations").fetchone()[0])
 
+    def has_observations(self) -> bool:
+        """Whether anything is stored; unlike a count, it does not read the whole table."""
+        return self._execute("SELECT 1 FROM observations LIMIT 1").fetchone() is not None
+
     def validators(self, source: str, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the newest parsed release from this URL."""
         row = self._execute(
@@ -283,6 +287,23 @@ class Store:
             list(fields.values()),
         )
         return int(cursor.lastrowid or 0)
+
+    # -- robots.txt cache -----------------------------------------------------------------
+
+    def robots_txt(self, origin: str) -> tuple[str, int, bytes] | None:
+        """(fetched_at, HTTP status, body) of the stored robots.txt of ``origin``, if any."""
+        row = self._execute(
+            "SELECT fetched_at, http_status, body FROM robots WHERE origin = ?", [origin]
+        ).fetchone()
+        return (str(row[0]), int(row[1]), bytes(row[2])) if row else None
+
+    def save_robots_txt(self, origin: str, fetched_at: str, http_status: int, body: bytes) -> None:
+        self._execute(
+            """INSERT INTO robots (origin, fetched_at, http_status, body) VALUES (?, ?, ?, ?)
+               ON CONFLICT (origin) DO UPDATE SET fetched_at = excluded.fetched_at,
+               http_status = excluded.http_status, body = excluded.body""",
+            [origin, fetched_at, http_status, body],
+        )
 
     # -- history for event rules and display ---------------------------------------------
 

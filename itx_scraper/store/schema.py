@@ -320,7 +320,29 @@ def replace_views(db: Database) -> None:
     )
 
 
-MIGRATIONS = (m001_core, m002_query_views, m003_release_search, m004_rank_by_storage_order)
+def m005_robots_cache(db: Database) -> None:
+    """robots.txt per origin, kept a day so that a run does not fetch it every time; and the
+    fetch log by run, which every run reads back (it was a full scan of the log)."""
+    db.executescript(
+        """
+        CREATE TABLE robots (
+            origin TEXT PRIMARY KEY,
+            fetched_at TEXT NOT NULL,
+            http_status INTEGER NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE INDEX fetches_run ON fetches (run_id);
+        """
+    )
+
+
+MIGRATIONS = (
+    m001_core,
+    m002_query_views,
+    m003_release_search,
+    m004_rank_by_storage_order,
+    m005_robots_cache,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 NAMES = tuple(migration.__name__ for migration in MIGRATIONS)
 

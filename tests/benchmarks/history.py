@@ -188,7 +188,9 @@ def database_work(config_path: Path, new: bytes) -> Usage:
             self.settings = settings
             self.stats = MemoryStatsCollector(self)  # type: ignore[arg-type]
 
-    def fetch(config: Any, sources: list[str], *, run_id: int, silent: bool, **_: Any) -> None:
+    def fetch(
+        store: Any, config: Any, sources: list[str], *, run_id: int, silent: bool, **_: Any
+    ) -> None:
         crawler = Crawler(
             Settings(
                 {
@@ -215,9 +217,8 @@ def database_work(config_path: Path, new: bytes) -> Usage:
         )
         pipeline.close_spider()
 
-    seam = "fetch" if hasattr(runner, "fetch") else "crawl"
-    original = getattr(runner, seam)
-    setattr(runner, seam, fetch)
+    original = runner.fetch
+    runner.fetch = fetch
     os.environ["ITX_NOW"] = NOW
     try:
         config = config_module.load(config_path)
@@ -226,7 +227,7 @@ def database_work(config_path: Path, new: bytes) -> Usage:
         wall = time.perf_counter() - started
         cpu = time.process_time() - started_cpu
     finally:
-        setattr(runner, seam, original)
+        runner.fetch = original
         del os.environ["ITX_NOW"]
     if summary.exit_code or not summary.alerts:
         raise SystemExit(f"the measured run did not store and alert: {summary.as_dict()}")
@@ -286,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     lines += describe("in-process database work", in_process, ms=True)
     lines += describe("whole process (itx-scraper run --quiet)", process, ms=False)
     return finish(
-        [Verdict(f"database work, {args.years} years / previous only", in_process.ratios("wall"), 1.5)],
+        [
+            Verdict(
+                f"database work, {args.years} years / previous only", in_process.ratios("wall"), 1.5
+            )
+        ],
         lines,
     )
 

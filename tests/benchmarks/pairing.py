@@ -87,7 +87,9 @@ class Pairs:
     b: list[Usage] = field(default_factory=list)
 
     def ratios(self, metric: str) -> list[float]:
-        return [getattr(x, metric) / getattr(y, metric) for x, y in zip(self.a, self.b, strict=True)]
+        return [
+            getattr(x, metric) / getattr(y, metric) for x, y in zip(self.a, self.b, strict=True)
+        ]
 
     def median(self, side: str, metric: str) -> float:
         return statistics.median(getattr(u, metric) for u in getattr(self, side))
@@ -169,8 +171,10 @@ def workbooks(fixture: bool) -> tuple[bytes, bytes, str]:
         return (
             REAL_PREVIOUS.read_bytes(),
             REAL_NEW.read_bytes(),
-            f"real SBP files {REAL_PREVIOUS.name} -> {REAL_NEW.name}"
-            f" ({REAL_NEW.stat().st_size:,} bytes)",
+            (
+                f"real SBP files {REAL_PREVIOUS.name} -> {REAL_NEW.name}"
+                f" ({REAL_NEW.stat().st_size:,} bytes)"
+            ),
         )
     if not fixture:
         raise SystemExit(
