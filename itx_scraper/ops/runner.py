@@ -53,11 +53,6 @@ def open_store(config: Config) -> Store:
     return Store.open(config.db, create_parent=config.db == DEFAULT_DB)
 
 
-def open_reader(config: Config) -> Store:
-    """Open the configured database read-only; never creates or migrates it."""
-    return Store.open(config.db, readonly=True)
-
-
 @dataclass(frozen=True)
 class Prepared:
     """What preparing the database did: whether it was empty, and what it loaded."""
