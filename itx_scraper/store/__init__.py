@@ -117,6 +117,12 @@ class Store:
                 path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA foreign_keys = ON")
+            # A release (1.5 MB and 1,300 index entries) must fit in the cache: with SQLite's
+            # 2 MB it spills to the WAL mid-transaction and reads the history back from disk.
+            conn.execute("PRAGMA cache_size = -32000")
+            # One checkpoint per run, when the last connection closes, rather than one in the
+            # middle of storing a release as well (the WAL passes SQLite's 1,000 pages then).
+            conn.execute("PRAGMA wal_autocheckpoint = 4000")
             _test_page_cap(conn)
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -602,17 +608,16 @@ class Store:
         )
         return rows[0] if rows else None
 
-    def period_first_seen(self, source: str) -> list[tuple[str, str]]:
-        """(latest_period, first retrieved_at) per parsed release period, in order of arrival."""
-        return [
-            (row[0], row[1])
-            for row in self._execute(
-                """SELECT latest_period, min(retrieved_at) FROM releases
-                   WHERE source = ? AND parse_status = 'ok' AND latest_period IS NOT NULL
-                   GROUP BY latest_period ORDER BY min(id)""",
-                [source],
-            )
-        ]
+    def period_first_seen(self, source: str, recent: int | None = None) -> list[tuple[str, str]]:
+        """(latest_period, first retrieved_at) per parsed release period, in order of arrival;
+        only the ``recent`` last ones when given."""
+        rows = self._execute(
+            """SELECT latest_period, min(retrieved_at) FROM releases
+               WHERE source = ? AND parse_status = 'ok' AND latest_period IS NOT NULL
+               GROUP BY latest_period ORDER BY min(id) DESC LIMIT ?""",
+            [source, -1 if recent is None else recent],
+        ).fetchall()
+        return [(row[0], row[1]) for row in reversed(rows)]
 
     def last_new_release(self, source: str) -> dict[str, Any] | None:
         """The newest parsed release of a source: when its data last changed."""

@@ -320,9 +320,11 @@ def replace_views(db: Database) -> None:
     )
 
 
-def m005_robots_cache(db: Database) -> None:
-    """robots.txt per origin, kept a day so that a run does not fetch it every time; and the
-    fetch log by run, which every run reads back (it was a full scan of the log)."""
+def m005_speed(db: Database) -> None:
+    """robots.txt per origin, kept a day so that a run does not fetch it every time; the
+    fetch log by run, which every run reads back (it was a full scan of the log); and a
+    series index that holds what the rules read, so that reading a series' history reads
+    that index alone instead of one table page per vintage (30 years: 1,800 pages)."""
     db.executescript(
         """
         CREATE TABLE robots (
@@ -332,6 +334,11 @@ def m005_robots_cache(db: Database) -> None:
             body BLOB NOT NULL
         );
         CREATE INDEX fetches_run ON fetches (run_id);
+        DROP INDEX observations_series;
+        CREATE INDEX observations_history ON observations (
+            series, flow, id, release_id, months, period, period_start, period_end,
+            usd_million, status, source_url
+        );
         """
     )
 
@@ -341,7 +348,7 @@ MIGRATIONS = (
     m002_query_views,
     m003_release_search,
     m004_rank_by_storage_order,
-    m005_robots_cache,
+    m005_speed,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 NAMES = tuple(migration.__name__ for migration in MIGRATIONS)
