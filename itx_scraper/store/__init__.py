@@ -316,8 +316,8 @@ class Store:
     def history(self, series: str, flow: str = "credit") -> list[Obs]:
         """Every stored vintage of a series, oldest first (insertion order)."""
         return [
-            Obs(**row)
-            for row in self._query(
+            Obs(*row)  # the columns in the order of Obs's fields: no dict per row
+            for row in self._execute(
                 """SELECT o.id, o.release_id, r.source, r.retrieved_at, o.series, o.flow,
                           o.period, o.period_start, o.period_end, o.months, o.usd_million,
                           o.status, COALESCE(o.source_url, r.url) AS url
