@@ -89,3 +89,31 @@ def test_a_no_change_run_without_destinations_stays_light(
     assert [r["headers"].get("If-None-Match") for r in loopback.requests][-1] == '"v1"'
     assert "itx_scraper.preflight" in modules
     assert imported(modules, HEAVY_FOR_A_NO_CHANGE_RUN) == []
+
+
+def test_the_spider_loader_imports_only_the_spider_asked_for() -> None:
+    code = """
+import json, sys
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.project import get_project_settings
+loader = get_spider_loader(get_project_settings())
+spider = loader.load("sbp_ebops")
+one = sorted(m for m in sys.modules if m.startswith("itx_scraper.spiders."))
+print(json.dumps({"name": spider.name, "one": one, "pdf": "pdfplumber" in sys.modules,
+                  "all": sorted(loader.list())}))
+"""
+    from conftest import REPO
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    found = json.loads(result.stdout)
+    assert found["name"] == "sbp_ebops"
+    assert found["one"] == [
+        "itx_scraper.spiders.base",
+        "itx_scraper.spiders.loader",
+        "itx_scraper.spiders.sbp_ebops",
+    ]
+    assert found["pdf"] is False
+    # `scrapy list` still finds every spider.
+    assert {"moitt", "pid", "press", "pseb", "sbp_ebops", "sbp_headline"} <= set(found["all"])
