@@ -3,20 +3,22 @@
 Every speed target is a ratio against a reference run on the same machine at the same
 time: A (ours) and B (the reference) alternate, A B A B ..., after one untimed warm-up of
 each, and each pair gives one ratio. The medians and minimums of those ratios are printed;
-the median decides the target. CPU is the child's user + system time (``wait4``), memory its
-peak resident set (``ru_maxrss``).
+the median decides the target. CPU is the command's user + system time (``wait4``), memory
+its peak resident set (``ru_maxrss``), both taken by a small launcher process (see
+``run_child``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +54,27 @@ class Usage:
     code: int
 
 
+# Linux carries a parent's peak RSS into a child at exec (the benchmark holds the workbook,
+# Scrapy and sqlite in memory), so every command runs under this small launcher: it forks the
+# command and reports the command's own CPU, wall time and peak RSS through a file.
+LAUNCHER = """
+import json, os, sys, time
+report, command = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(command[0], command)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(report, "w") as out:
+    json.dump([usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024,
+               os.waitstatus_to_exitcode(status)], out)
+"""
+
+
 def run_child(
     command: Sequence[str],
     *,
@@ -60,23 +83,20 @@ def run_child(
     ok: Sequence[int] = (0,),
 ) -> Usage:
     """Run ``command`` to the end and return what it cost; any other exit code stops the run."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        list(command),
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    errors = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
+    with tempfile.NamedTemporaryFile(suffix=".json") as report:
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", LAUNCHER, report.name, *command],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        cpu, wall, rss_mb, code = json.loads(Path(report.name).read_text())
     if code not in ok:
-        sys.stderr.write(errors.decode(errors="replace")[-3000:])
+        sys.stderr.write(proc.stderr.decode(errors="replace")[-3000:])
         raise SystemExit(f"{' '.join(command[:4])} ... exited {code}")
-    return Usage(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, code)
+    return Usage(cpu, wall, rss_mb, code)
 
 
 @dataclass
