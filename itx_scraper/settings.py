@@ -63,11 +63,13 @@ DOWNLOADER_MIDDLEWARES_BASE = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
 }
-# Spider side: start requests, status filtering and the URL length cap. Left out: Referer
-# headers, depth stats (our spiders bound their own depth) and the meta-copy warnings.
+# Spider side: start requests, status filtering, Referer (the redirect middlewares warn on
+# every run without it) and the URL length cap. Left out: depth stats (our spiders bound
+# their own depth) and the meta-copy warnings.
 SPIDER_MIDDLEWARES_BASE = {
     "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
     "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": 800,
 }
 # Only the spider that runs is imported (not every statement parser for the workbook).
