@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from itx_scraper.core import clock
 from itx_scraper.core.errors import ItxError
@@ -29,9 +29,9 @@ class StoreError(ItxError):
     """The database cannot be opened or written (missing directory, read-only, full)."""
 
 
-@dataclass(frozen=True)
-class Obs:
-    """One stored observation with the release facts the event rules need."""
+class Obs(NamedTuple):
+    """One stored observation with the release facts the event rules need (a tuple: the
+    rules read every vintage of a series, thousands of rows with years of history)."""
 
     id: int
     release_id: int
