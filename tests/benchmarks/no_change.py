@@ -78,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                 return run_child(watch_command, cwd=watch, env=watch_env)
 
             server.requests.clear()
+            server.statuses.clear()
             pairs = alternate(ours, reference, args.pairs, label="no-change")
-            workbook_requests = server.requests.count("/ecodata/dt.xls")
+            answers = {code: server.statuses.count(code) for code in sorted(set(server.statuses))}
     finally:
         server.stop()
     return finish(
@@ -98,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 f" wall {pairs.median('b', 'wall'):.2f} s, peak {pairs.median('b', 'rss_mb'):.0f} MB"
             ),
             (
-                f"workbook requests in the paired runs, warm-ups included: {workbook_requests}"
-                f" (all answered 304), robots.txt: {server.requests.count('/robots.txt')}"
+                f"workbook answers in the paired runs, warm-ups included: {answers};"
+                f" robots.txt requests: {server.requests.count('/robots.txt')}"
             ),
         ],
     )

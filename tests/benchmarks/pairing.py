@@ -221,6 +221,7 @@ class FileServer:
 
     body: bytes
     requests: list[str] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # of the workbook's answers
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -252,10 +253,9 @@ class FileServer:
                     "ETag": etag,
                     "Last-Modified": LAST_MODIFIED,
                 }
-                if self.headers.get("If-None-Match") == etag:
-                    self.reply(304, b"", headers)
-                else:
-                    self.reply(200, body, headers)
+                status = 304 if self.headers.get("If-None-Match") == etag else 200
+                state.statuses.append(status)
+                self.reply(status, b"" if status == 304 else body, headers)
 
             def reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)
