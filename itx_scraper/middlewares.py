@@ -300,11 +300,18 @@ class CachedRobotsTxtMiddleware:
         waiting: Deferred[Robots | None] = Deferred()
         self._answers[origin] = waiting
         store = self._open_store()
-        answer = robots.cached(store, origin) if store else None
+        answer = None
+        try:
+            answer = robots.cached(store, origin) if store else None
+        except ItxError as exc:  # an unreadable copy is fetched again
+            logger.info("robots.txt of %s: the kept copy cannot be read: %s", origin, exc)
         if answer is None:
             answer = await self._fetch(origin)
             if answer is not None and store is not None:
-                robots.keep(store, origin, answer)
+                try:
+                    robots.keep(store, origin, answer)
+                except ItxError as exc:  # not kept: the next run asks again
+                    logger.info("robots.txt of %s not kept: %s", origin, exc)
         self._answers[origin] = answer
         waiting.callback(answer)
         return answer

@@ -33,9 +33,10 @@ from urllib.parse import urlsplit
 from itx_scraper import robots, settings
 from itx_scraper.core import clock
 from itx_scraper.core.urls import Origin, refusal, split
-from itx_scraper.ingest import ingest_document
+from itx_scraper.ingest import ingest_document, record_storage_error
 from itx_scraper.items import Document
 from itx_scraper.robots import Robots
+from itx_scraper.store import StoreError
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -181,8 +182,8 @@ def check(
         return outcome
     policy = Policy.from_config(config)
     for target in targets:
-        if refusal(target.url, target.allowed) or target.url != target.url.strip():
-            continue
+        if refusal(target.url, target.allowed):
+            continue  # the crawl refuses it and records why
         etag, last_modified = store.validators(target.source, target.url)
         if not (etag or last_modified):
             continue  # nothing to compare: the first fetch is Scrapy's
@@ -218,7 +219,10 @@ def _robots_allow(store: Store, target: Target, policy: Policy, outcome: Outcome
         answer = Robots(got.status, got.body)
         if not answer.keepable or 300 <= got.status < 400:
             return False  # a redirect or a server error: the crawl's handling decides
-        robots.keep(store, origin, answer)
+        try:
+            robots.keep(store, origin, answer)
+        except StoreError as exc:  # not kept: the next run asks again
+            logger.info("pre-flight: robots.txt of %s not kept: %s", origin, exc)
     return answer.allows(target.url, policy.user_agent)
 
 
@@ -318,22 +322,23 @@ def _size_message(size: int, limit: int, url: str, *, expected: bool) -> str:
 def _record_not_modified(
     store: Store, target: Target, result: Prefetched, run_id: int | None
 ) -> None:
-    """The 304 as the Scrapy path records it: the spider's Document, through ingest."""
+    """The 304 as the Scrapy path records it: the spider's Document, through ingest (and a
+    database that refuses it is a storage error, as in the pipeline)."""
     answer = result.answer
     assert answer is not None
-    ingest_document(
-        store,
-        Document(
-            source=target.source,
-            url=target.url,
-            http_status=304,
-            started_at=result.started_at,
-            duration_ms=int(1000 * result.elapsed),
-            body=answer.body,
-            etag=answer.header("ETag"),
-            last_modified=answer.header("Last-Modified"),
-            content_type=answer.header("Content-Type"),
-            not_modified=True,
-        ),
-        run_id=run_id,
+    document = Document(
+        source=target.source,
+        url=target.url,
+        http_status=304,
+        started_at=result.started_at,
+        duration_ms=int(1000 * result.elapsed),
+        body=answer.body,
+        etag=answer.header("ETag"),
+        last_modified=answer.header("Last-Modified"),
+        content_type=answer.header("Content-Type"),
+        not_modified=True,
     )
+    try:
+        ingest_document(store, document, run_id=run_id)
+    except StoreError as exc:
+        record_storage_error(store, document, exc, run_id=run_id)
