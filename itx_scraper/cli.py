@@ -104,10 +104,11 @@ def load_config(
 
 @contextmanager
 def reader(cfg: config.Config) -> Iterator[Store]:
-    """The configured database, read-only: a command that only reads never creates one."""
-    from itx_scraper.ops.runner import open_reader
+    """The configured database, read-only: a command that only reads never creates one (nor
+    imports what a run needs: the runner, ingest, Scrapy)."""
+    from itx_scraper.store import Store
 
-    store = open_reader(cfg)
+    store = Store.open(cfg.db, readonly=True)
     try:
         yield store
     finally:

@@ -1,4 +1,5 @@
-"""Small downloader middlewares: conditional GET, Retry-After, retry backoff, hosts, timing."""
+"""Small downloader middlewares: conditional GET, Retry-After, retry backoff, hosts, timing,
+robots.txt kept a day, and the hand-over from the pre-flight request."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ from typing import TYPE_CHECKING, Self
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
+from itx_scraper import robots
 from itx_scraper.core import clock
 from itx_scraper.core.config import database_path
+from itx_scraper.core.errors import ItxError
 from itx_scraper.core.faults import checkpoint
-from itx_scraper.core.urls import Origin, refusal
+from itx_scraper.core.urls import Origin, refusal, split
+from itx_scraper.robots import Robots, origin_of
 from itx_scraper.store import Store
 
 if TYPE_CHECKING:
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger(__name__)
+MISSING = object()
 
 
 async def sleep(seconds: float) -> None:
@@ -250,3 +256,134 @@ class BackoffRetryMiddleware(RetryMiddleware):
             logger.info("retrying %s in %.1f s", result.url, wait)
             await sleep(wait)
         return result
+
+
+class CachedRobotsTxtMiddleware:
+    """Scrapy's robots.txt check, with the copy kept in the database for a day (robots.py).
+
+    In place of Scrapy's RobotsTxtMiddleware: the same rule as the pre-flight request, and a
+    run does not fetch robots.txt again when an earlier one (or the pre-flight) did today.
+    A robots.txt that cannot be fetched allows the request, as in Scrapy.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured
+        self.crawler = crawler
+        self.user_agent = str(
+            crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings["USER_AGENT"]
+        )
+        self._answers: dict[str, Robots | Deferred[Robots | None] | None] = {}
+        self._store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        return middleware
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get("dont_obey_robotstxt"):
+            return
+        origin = origin_of(request.url)
+        if origin is None:
+            return  # not http(s): refused before this point (ConfiguredHostsMiddleware)
+        answer = await self._answer(origin)
+        if answer is not None and not answer.allows(request.url, self.user_agent):
+            raise IgnoreRequest("Forbidden by robots.txt")
+
+    async def _answer(self, origin: str) -> Robots | None:
+        known = self._answers.get(origin, MISSING)
+        if isinstance(known, Deferred):  # another request is fetching it
+            return await maybe_deferred_to_future(known)
+        if known is not MISSING:
+            return known  # type: ignore[return-value]
+        waiting: Deferred[Robots | None] = Deferred()
+        self._answers[origin] = waiting
+        store = self._open_store()
+        answer = None
+        try:
+            answer = robots.cached(store, origin) if store else None
+        except ItxError as exc:  # an unreadable copy is fetched again
+            logger.info("robots.txt of %s: the kept copy cannot be read: %s", origin, exc)
+        if answer is None:
+            answer = await self._fetch(origin)
+            if answer is not None and store is not None:
+                try:
+                    robots.keep(store, origin, answer)
+                except ItxError as exc:  # not kept: the next run asks again
+                    logger.info("robots.txt of %s not kept: %s", origin, exc)
+        self._answers[origin] = answer
+        waiting.callback(answer)
+        return answer
+
+    async def _fetch(self, origin: str) -> Robots | None:
+        from scrapy import Request as RequestClass
+        from scrapy.http.request import NO_CALLBACK
+
+        request = RequestClass(
+            robots.robots_url(origin),
+            priority=1000,
+            meta={"dont_obey_robotstxt": True},
+            callback=NO_CALLBACK,
+        )
+        assert self.crawler.engine is not None
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except Exception as exc:  # as Scrapy: a robots.txt that cannot be had allows all
+            logger.info(
+                "cannot fetch %s (%s): not checking robots.txt", request.url, exc, exc_info=True
+            )
+            return None
+        return Robots(response.status, response.body)
+
+    def _open_store(self) -> Store | None:
+        """The run's database, where robots.txt is kept; None when there is none (yet)."""
+        if self._store is None:
+            path = database_path(self.crawler.settings)
+            if not path.exists():
+                return None
+            try:
+                self._store = Store.open(path)
+                self._store.robots_txt("")  # a database not migrated yet has no such table
+            except ItxError as exc:
+                logger.info("robots.txt is not kept in %s: %s", path, exc)
+                self.close()
+        return self._store
+
+
+class PrefetchedMiddleware:
+    """Replay the pre-flight request's answer (preflight.py) as the first attempt of the
+    spider's matching request, and keep the per-host delay across the hand-over.
+
+    Placed right after the configured-hosts check: the pre-flight applied robots.txt, the
+    User-Agent and the validators already. Its answer (a response, or a timeout or size
+    failure) then passes every ``process_response``/``process_exception`` as a downloaded
+    one would: redirects, Retry-After, retries and the spider's callbacks stay Scrapy's.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.not_before: dict[str, float] = dict(crawler.settings.getdict("ITX_NOT_BEFORE"))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> Response | None:
+        spider = self.crawler.spider
+        waiting = getattr(spider, "itx_prefetched", None) or {}  # URL -> the pre-flight answer
+        mine = request.meta.get("itx_source") or request.meta.get("itx_sources")
+        prefetched = waiting.pop(request.url, None) if mine else None  # the first attempt only
+        if prefetched is not None:
+            return prefetched.replay(request)
+        host = (split(request.url) or ("", "", 0))[1]
+        wait = self.not_before.pop(host, 0.0) - time.monotonic()
+        if wait > 0:  # the pre-flight's last request to this host was less than a delay ago
+            await sleep(wait)
+        return None

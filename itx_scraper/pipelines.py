@@ -42,7 +42,12 @@ class StorePipeline:
         self.store = Store.open(config.db, create_parent=True)
         self.store.migrate()  # a no-op under `itx-scraper run`, which migrated already
         self.store.sync_watches(watch.as_row() for watch in config.watches.values())
-        silent = settings.getbool("ITX_SILENT", self.store.observation_count() == 0)
+        given = settings.get("ITX_SILENT")
+        silent = (
+            settings.getbool("ITX_SILENT")
+            if given is not None
+            else not self.store.has_observations()
+        )
         self.alerts = alert_step(config, silent=silent)
         checkpoint("pipeline.open")
 

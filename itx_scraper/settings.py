@@ -37,23 +37,58 @@ TELNETCONSOLE_ENABLED = False
 
 # Only http(s): Scrapy's file, data, ftp and s3 handlers would let a link read local files
 # (file://host/etc/passwd) or other services. core/urls.py refuses those URLs as well.
+# (Scrapy's HTTP/1.1 handler imports its TLS context factory for http too; the handler for
+# https is only built on the first https request.)
 DOWNLOAD_HANDLERS_BASE = {
     "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
     "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
 }
-# Replaces Scrapy's list, so that nothing else is even imported: no telnet console, no
-# RemoteControl (an HTTP endpoint that runs Python, with a job file left in the profile),
-# no periodic stats lines, no feed exports. Setting an entry to None would still import it.
-EXTENSIONS_BASE = {"scrapy.extensions.corestats.CoreStats": 0}
+# The *_BASE lists below replace Scrapy's, so that what a run does not use is not even
+# imported (setting an entry to None would still import it). Extensions: none. No telnet
+# console, no RemoteControl (an HTTP endpoint that runs Python, with a job file left in
+# the profile), no periodic stats lines, no feed exports, no stats we never read.
+EXTENSIONS_BASE: dict[str, int] = {}
+STATS_DUMP = False  # the stats dump at close is formatted even when INFO is not logged
 REMOTE_CONTROL_ENABLED = False
+# Downloader: what politeness and our sources need. Left out: Scrapy's offsite check
+# (ConfiguredHostsMiddleware is stricter), HTTP auth, cookies (off; its module imports
+# tldextract, requests and filelock), download stats and the HTTP cache (off). Scrapy's
+# robots.txt and retry middlewares are replaced by ours below.
+DOWNLOADER_MIDDLEWARES_BASE = {
+    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
+}
+# Spider side: start requests, status filtering, Referer (the redirect middlewares warn on
+# every run without it) and the URL length cap. Left out: depth stats (our spiders bound
+# their own depth) and the meta-copy warnings.
+SPIDER_MIDDLEWARES_BASE = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": 800,
+}
+# Only the spider that runs is imported (not every statement parser for the workbook).
+SPIDER_LOADER_CLASS = "itx_scraper.spiders.loader.LazySpiderLoader"
+# Scrapy's defaults, written out: the pre-flight request (preflight.py) sends the same.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+}
+ITX_ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what HttpCompressionMiddleware sends
 COMMANDS_MODULE = "itx_scraper.commands"  # `scrapy crawl` exits 1 after a failed fetch
 HTTPCACHE_ENABLED = False  # the cache would serve stale copies on 5xx; we do our own validators
 
 DOWNLOADER_MIDDLEWARES = {
     # Lower numbers see requests first and responses last.
     "itx_scraper.middlewares.FetchTimingMiddleware": 10,
-    "itx_scraper.middlewares.ConfiguredHostsMiddleware": 50,  # before robots.txt (100)
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "itx_scraper.middlewares.ConfiguredHostsMiddleware": 50,  # before everything that fetches
+    "itx_scraper.middlewares.PrefetchedMiddleware": 60,  # the pre-flight's answer, replayed
+    "itx_scraper.middlewares.CachedRobotsTxtMiddleware": 100,
     "itx_scraper.middlewares.BackoffRetryMiddleware": 550,
     "itx_scraper.middlewares.RetryAfterMiddleware": 555,
     "itx_scraper.middlewares.ConditionalGetMiddleware": 560,
@@ -67,6 +102,7 @@ ITX_RUN_ID = None
 ITX_SILENT = None
 ITX_RETRY_BACKOFF = None  # seconds before the first retry, doubling; None: max(1, DOWNLOAD_DELAY)
 ITX_RETRY_AFTER_CAP = 300.0  # longest wait for Retry-After or backoff
+ITX_NOT_BEFORE: dict[str, float] = {}  # host -> monotonic time: the pre-flight asked it last
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

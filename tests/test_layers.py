@@ -26,6 +26,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "itx_scraper.middlewares",
             "itx_scraper.pipelines",
             "itx_scraper.ingest",
+            "itx_scraper.robots",
+            "itx_scraper.preflight",
             "itx_scraper.commands",
         ),
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -59,13 +60,21 @@ def test_robots_txt_disallow_is_a_recorded_error(
     assert "robots.txt" in fetch["error"]
     assert loopback.requests_to(PATH) == []  # the file itself was never requested
 
-    # A robots.txt that allows us: the same file is fetched.
+    # robots.txt is kept a day: a run later today refuses again without asking for it.
     loopback.serve(
         "/robots.txt",
         b"User-agent: *\nDisallow: /private/\n",
         headers={"Content-Type": "text/plain"},
     )
-    assert cli("run").returncode == 0
+    loopback.requests.clear()
+    assert cli("run").returncode == 1
+    assert last_fetch(db)["error_class"] == "robots"
+    assert loopback.requests == []
+
+    # A day later it is fetched again; it now allows us, and the file is fetched.
+    tomorrow = (datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat()
+    assert cli("run", env={"ITX_NOW": tomorrow}).returncode == 0
+    assert [r.path for r in loopback.requests] == ["/robots.txt", PATH]
     assert last_fetch(db)["status"] == "ok"
 
 
@@ -231,7 +240,8 @@ def test_two_sources_on_one_host_take_turns(
     cli("run")  # the fake PDF fails to parse; only the order of requests matters here
     seen = loopback.requests
     paths = [r.path for r in seen]
-    assert sorted(paths) == sorted(["/robots.txt", PATH, "/robots.txt", "/assets/goods.pdf"])
+    # One robots.txt: the second spider reads the copy the first one kept.
+    assert sorted(paths) == sorted(["/robots.txt", PATH, "/assets/goods.pdf"])
     first_done = paths.index(PATH)
     assert paths[: first_done + 1] == ["/robots.txt", PATH]  # sbp_ebops first, entirely
     # Never two at once: each request arrives after the previous answer was written ...

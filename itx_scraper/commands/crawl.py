@@ -24,7 +24,10 @@ class Command(ScrapyCrawl):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         stats = crawler.stats
-        if self.crawler_process.bootstrap_failed or stats is None:
-            self.exitcode = 1
-        elif stats.get_value(FAILED_STAT, 0) or not stats.get_value(FETCHES_STAT, 0):
+        if (
+            self.crawler_process.bootstrap_failed
+            or stats is None
+            or stats.get_value(FAILED_STAT, 0)
+            or not stats.get_value(FETCHES_STAT, 0)
+        ):
             self.exitcode = 1

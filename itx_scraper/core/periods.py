@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -48,10 +49,7 @@ class Month:
     @classmethod
     def parse(cls, text: str) -> Month:
         """Parse ``YYYY-MM``."""
-        match = _PERIOD_RE.match(text.strip())
-        if not match:
-            raise ValueError(f"not a YYYY-MM period: {text!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
+        return _parse_month(text)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -115,3 +113,13 @@ def parse_range(period: str) -> tuple[Month, Month]:
 def fiscal_year_from_two_digits(two_digits: int, near: int = 2000) -> int:
     """Expand 'FY26' -> 2026 (century from ``near``)."""
     return near - near % 100 + two_digits
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_month(text: str) -> Month:
+    """``Month.parse``, remembered: the rules parse the same few hundred periods thousands of
+    times (a Month is immutable, so sharing one is safe)."""
+    match = _PERIOD_RE.match(text.strip())
+    if not match:
+        raise ValueError(f"not a YYYY-MM period: {text!r}")
+    return Month(int(match.group(1)), int(match.group(2)))

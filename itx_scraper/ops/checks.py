@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from itx_scraper.store import Store
 
 logger = logging.getLogger(__name__)
+# Periods the release calendar learns from: it reads its 24 latest publications (and the
+# median step between them all); ten years is plenty, and 30 years cost three times as much.
+CALENDAR_PERIODS = 120
 
 
 def _with_facts(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -65,7 +68,9 @@ def forecasts(
 ) -> dict[str, calendar.Forecast]:
     found = {}
     for source in calendar_sources(sources, watches):
-        predicted = source_forecast(store, source, store.period_first_seen(source))
+        predicted = source_forecast(
+            store, source, store.period_first_seen(source, CALENDAR_PERIODS)
+        )
         if predicted is not None:
             found[source] = predicted
     return found
@@ -83,7 +88,7 @@ def check(store: Store, config: Config, sources: Sequence[str], outbox: Outbox) 
         title = source_title(config, source)
         raised += evaluate(source, title, current, prior_health, now=now, rules=rules)
         if rules.overdue and source in calendar_sources([source], config.watches):
-            first_seen = store.period_first_seen(source)
+            first_seen = store.period_first_seen(source, CALENDAR_PERIODS)
             raised += calendar.overdue_events(
                 source,
                 title,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from itx_scraper import ingest
+from itx_scraper import ingest, preflight
 from itx_scraper.alerts.outbox import Outbox
 from itx_scraper.core import clock, exitcodes
 from itx_scraper.core.config import DEFAULT_DB, WORKBOOK_SPIDER, Config, SourceConfig
@@ -54,11 +54,6 @@ def open_store(config: Config) -> Store:
     return Store.open(config.db, create_parent=config.db == DEFAULT_DB)
 
 
-def open_reader(config: Config) -> Store:
-    """Open the configured database read-only; never creates or migrates it."""
-    return Store.open(config.db, readonly=True)
-
-
 @dataclass(frozen=True)
 class Prepared:
     """What preparing the database did: whether it was empty, and what it loaded."""
@@ -69,7 +64,7 @@ class Prepared:
 
 def prepare(store: Store, config: Config) -> Prepared:
     """Load the baseline into an empty database."""
-    if store.observation_count():
+    if store.has_observations():
         return Prepared(was_empty=False)
     where = f"new database {config.db.absolute()}"
     if not config.baseline:
@@ -140,6 +135,54 @@ def spider_arguments(store: Store, sources: list[str]) -> dict[str, dict[str, An
     }
 
 
+def file_source(name: str) -> bool:
+    """A source that fetches one document (a workbook, a PDF), not a site of statements:
+    its first request can be asked before Scrapy starts (preflight.py)."""
+    info = SOURCES.get(name)
+    return info is not None and info.crawled and not info.statement
+
+
+def fetch(
+    store: Store, config: Config, sources: list[str], *, run_id: int, silent: bool, verbose: bool
+) -> None:
+    """Fetch ``sources``: file sources first by a conditional request outside Scrapy; the
+    crawl runs only for what that did not finish (a 200, an error, every statement source)."""
+    outcome = preflight.check(store, config, preflight_targets(config, sources), run_id=run_id)
+    rest = [name for name in sources if name not in outcome.done]
+    if rest:
+        crawl(
+            config,
+            rest,
+            run_id=run_id,
+            silent=silent,
+            verbose=verbose,
+            arguments=spider_arguments(store, rest),
+            prefetched=outcome.prefetched,
+            not_before=outcome.not_before,
+        )
+
+
+def preflight_targets(config: Config, sources: list[str]) -> list[preflight.Target]:
+    """What the pre-flight may ask: each file source's first URL, and each watched workbook
+    once for all its watches (the workbook spider asks it once too)."""
+    targets = [
+        preflight.Target(
+            name, (name,), config.sources[name].url, origins(source_urls(config.sources[name]))
+        )
+        for name in sources
+        if file_source(name) and config.sources[name].url
+    ]
+    by_url: dict[str, list[str]] = {}
+    for name in sources:
+        if name in config.watches:
+            by_url.setdefault(config.watches[name].url, []).append(name)
+    targets += [
+        preflight.Target(WORKBOOK_SPIDER, tuple(names), url, origins([url]))
+        for url, names in by_url.items()
+    ]
+    return targets
+
+
 def crawl(
     config: Config,
     sources: list[str],
@@ -148,10 +191,14 @@ def crawl(
     silent: bool,
     verbose: bool,
     arguments: dict[str, dict[str, Any]] | None = None,
+    prefetched: dict[str, dict[str, preflight.Prefetched]] | None = None,
+    not_before: dict[str, float] | None = None,
 ) -> None:
     """Run the spiders of ``sources`` in this process (one reactor per process).
 
-    ``arguments`` adds keyword arguments per spider (:func:`spider_arguments`)."""
+    ``arguments`` adds keyword arguments per spider (:func:`spider_arguments`); ``prefetched``
+    answers a spider's first request of a URL (the pre-flight's); ``not_before`` keeps the
+    per-host delay after the pre-flight's requests."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
@@ -171,6 +218,7 @@ def crawl(
             "RETRY_TIMES": int(http["retries"]),
             "LOG_LEVEL": "DEBUG" if verbose else "WARNING",
             "LOG_INSTALL_ROOT_HANDLER": False,  # our CLI configured logging already
+            "ITX_NOT_BEFORE": dict(not_before or {}),
         },
         priority="cmdline",
     )
@@ -179,7 +227,14 @@ def crawl(
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     crawled = crawl_sources(config, sources)
     chains = [
-        _chain(process, crawled, group, delay=float(http["delay"]), arguments=arguments or {})
+        _chain(
+            process,
+            crawled,
+            group,
+            delay=float(http["delay"]),
+            arguments=arguments or {},
+            prefetched=prefetched or {},
+        )
         for group in host_groups(config, sources)
     ]
     # Scrapy's join() would stop the reactor during the pause between chained spiders,
@@ -268,13 +323,16 @@ def _chain(
     *,
     delay: float,
     arguments: dict[str, dict[str, Any]],
+    prefetched: dict[str, dict[str, preflight.Prefetched]],
 ) -> Any:
     """Crawl ``names`` one after another, ``delay`` apart; a failing spider never stops the next."""
 
     def start(index: int) -> Any:
         source = crawled[names[index]]
         spider = process.spider_loader.load(names[index])
-        extra = arguments.get(names[index], {})
+        extra = dict(arguments.get(names[index], {}))
+        if names[index] in prefetched:
+            extra["itx_prefetched"] = dict(prefetched[names[index]])
         finished = process.crawl(spider, urls=source.urls, **source.options, **extra)
         if index + 1 < len(names):
             finished.addBoth(lambda _: later(index + 1))
@@ -377,14 +435,7 @@ def _cycle(
     """Crawl, check health, deliver: the part of a run that its ``runs`` row frames."""
     if sources:
         checkpoint("crawl.before")
-        crawl(
-            config,
-            sources,
-            run_id=run_id,
-            silent=prepared.was_empty,
-            verbose=verbose,
-            arguments=spider_arguments(store, sources),
-        )
+        fetch(store, config, sources, run_id=run_id, silent=prepared.was_empty, verbose=verbose)
         checkpoint("crawl.after")
     record_silent_spiders(store, config, run_id, sources)
     outbox = Outbox(config)

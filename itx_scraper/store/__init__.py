@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from itx_scraper.core import clock
 from itx_scraper.core.errors import ItxError
@@ -29,9 +29,9 @@ class StoreError(ItxError):
     """The database cannot be opened or written (missing directory, read-only, full)."""
 
 
-@dataclass(frozen=True)
-class Obs:
-    """One stored observation with the release facts the event rules need."""
+class Obs(NamedTuple):
+    """One stored observation with the release facts the event rules need (a tuple: the
+    rules read every vintage of a series, thousands of rows with years of history)."""
 
     id: int
     release_id: int
@@ -118,6 +118,12 @@ class Store:
                 path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA foreign_keys = ON")
+            # A release (1.5 MB and 1,300 index entries) must fit in the cache: with SQLite's
+            # 2 MB it spills to the WAL mid-transaction and reads the history back from disk.
+            conn.execute("PRAGMA cache_size = -32000")
+            # One checkpoint per run, when the last connection closes, rather than one in the
+            # middle of storing a release as well (the WAL passes SQLite's 1,000 pages then).
+            conn.execute("PRAGMA wal_autocheckpoint = 4000")
             _test_page_cap(conn)
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -203,6 +209,10 @@ class Store:
     def observation_count(self) -> int:
         return int(self._execute("SELECT count(*) FROM observations").fetchone()[0])
 
+    def has_observations(self) -> bool:
+        """Whether anything is stored; unlike a count, it does not read the whole table."""
+        return self._execute("SELECT 1 FROM observations LIMIT 1").fetchone() is not None
+
     def validators(self, source: str, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the newest parsed release from this URL."""
         row = self._execute(
@@ -285,13 +295,30 @@ class Store:
         )
         return int(cursor.lastrowid or 0)
 
+    # -- robots.txt cache -----------------------------------------------------------------
+
+    def robots_txt(self, origin: str) -> tuple[str, int, bytes] | None:
+        """(fetched_at, HTTP status, body) of the stored robots.txt of ``origin``, if any."""
+        row = self._execute(
+            "SELECT fetched_at, http_status, body FROM robots WHERE origin = ?", [origin]
+        ).fetchone()
+        return (str(row[0]), int(row[1]), bytes(row[2])) if row else None
+
+    def save_robots_txt(self, origin: str, fetched_at: str, http_status: int, body: bytes) -> None:
+        self._execute(
+            """INSERT INTO robots (origin, fetched_at, http_status, body) VALUES (?, ?, ?, ?)
+               ON CONFLICT (origin) DO UPDATE SET fetched_at = excluded.fetched_at,
+               http_status = excluded.http_status, body = excluded.body""",
+            [origin, fetched_at, http_status, body],
+        )
+
     # -- history for event rules and display ---------------------------------------------
 
     def history(self, series: str, flow: str = "credit") -> list[Obs]:
         """Every stored vintage of a series, oldest first (insertion order)."""
         return [
-            Obs(**row)
-            for row in self._query(
+            Obs(*row)  # the columns in the order of Obs's fields: no dict per row
+            for row in self._execute(
                 """SELECT o.id, o.release_id, r.source, r.retrieved_at, o.series, o.flow,
                           o.period, o.period_start, o.period_end, o.months, o.usd_million,
                           o.status, COALESCE(o.source_url, r.url) AS url, o.unit
@@ -660,17 +687,16 @@ class Store:
         )
         return rows[0] if rows else None
 
-    def period_first_seen(self, source: str) -> list[tuple[str, str]]:
-        """(latest_period, first retrieved_at) per parsed release period, in order of arrival."""
-        return [
-            (row[0], row[1])
-            for row in self._execute(
-                """SELECT latest_period, min(retrieved_at) FROM releases
-                   WHERE source = ? AND parse_status = 'ok' AND latest_period IS NOT NULL
-                   GROUP BY latest_period ORDER BY min(id)""",
-                [source],
-            )
-        ]
+    def period_first_seen(self, source: str, recent: int | None = None) -> list[tuple[str, str]]:
+        """(latest_period, first retrieved_at) per parsed release period, in order of arrival;
+        only the ``recent`` last ones when given."""
+        rows = self._execute(
+            """SELECT latest_period, min(retrieved_at) FROM releases
+               WHERE source = ? AND parse_status = 'ok' AND latest_period IS NOT NULL
+               GROUP BY latest_period ORDER BY min(id) DESC LIMIT ?""",
+            [source, -1 if recent is None else recent],
+        ).fetchall()
+        return [(row[0], row[1]) for row in reversed(rows)]
 
     def last_new_release(self, source: str) -> dict[str, Any] | None:
         """The newest parsed release of a source: when its data last changed."""
