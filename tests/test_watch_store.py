@@ -1,4 +1,4 @@
-"""The watch storage: migration m006 on a database that holds data, the watches table and the
+"""The watch storage: migration m006 (watches) on a database that holds data, the watches table and the
 watch_monthly view."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def test_migration_keeps_rows_ids_and_the_append_only_rule(tmp_path: Path) -> No
         assert after == before and [row[0] for row in after] == [5, 9, 12, 40, 41]
         assert conn.execute("SELECT DISTINCT unit FROM observations").fetchall() == [(None,)]
         assert conn.execute("SELECT * FROM ict_monthly").fetchall() == ict_before
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 6
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         for sql in ("UPDATE observations SET usd_million = 1", "DELETE FROM observations"):
