@@ -87,7 +87,7 @@ def test_migration_keeps_rows_ids_and_the_append_only_rule(tmp_path: Path) -> No
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                 conn.execute(sql)
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(observations)")}
-        assert {"observations_series", "observations_release"} <= indexes
+        assert {"observations_history", "observations_release"} <= indexes
         # new rows: flow 'value' with a unit; other flows and units are still refused
         with store.transaction():
             store.add_observations(
