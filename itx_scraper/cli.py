@@ -17,7 +17,7 @@ import click
 from itx_scraper import __version__
 from itx_scraper.core import clock, config, exitcodes
 from itx_scraper.core.errors import ConfigError, ItxError, LockedError
-from itx_scraper.core.sources import STATEMENTS
+from itx_scraper.core.sources import ICT, STATEMENTS
 from itx_scraper.ops.daemon import DEFAULT_CYCLE_TIMEOUT, DEFAULT_IDLE, DEFAULT_INTERVAL, MAX_JITTER
 from itx_scraper.query.export import FORMATS
 
@@ -236,7 +236,7 @@ def run(
 @cli.command()
 @common_options
 @click.option("--months", default=13, show_default=True, help="How many recent months.")
-@click.option("--series", default="9", show_default=True, help="EBOPS code ('9' = ICT total).")
+@click.option("--series", default=ICT, show_default=True, help="EBOPS code ('9' = ICT total).")
 @watch_option
 @click.option(
     "--as-of",
@@ -504,7 +504,7 @@ def export_command(
     show_default=True,
     help="How many recent months to draw.",
 )
-@click.option("--series", default="9", show_default=True, help="EBOPS code ('9' = ICT total).")
+@click.option("--series", default=ICT, show_default=True, help="EBOPS code ('9' = ICT total).")
 @watch_option
 def chart_command(
     config_path: str | None,

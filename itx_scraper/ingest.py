@@ -17,6 +17,7 @@ from itx_scraper.core import clock
 from itx_scraper.core.errors import ItxError
 from itx_scraper.core.faults import checkpoint
 from itx_scraper.core.periods import Month, parse_range
+from itx_scraper.core.sources import ICT
 from itx_scraper.items import Document, Observation
 from itx_scraper.parsers.common import ICT_MONTHLY_BOUNDS
 from itx_scraper.store import NewRelease, Store, StoreError
@@ -291,9 +292,9 @@ def _history_observation(record: dict[str, str], value_text: str) -> Observation
     if start.year < EARLIEST_YEAR:
         raise ValueError(f"period {start} is before {EARLIEST_YEAR}")
     value = float(value_text.replace(",", ""))
-    series = (record.get("series") or "").strip() or "9"
+    series = (record.get("series") or "").strip() or ICT
     months = end.index - start.index + 1
-    low, high = ICT_MONTHLY_BOUNDS if series == "9" else (0.0, ANY_SERIES_MONTHLY_MAX)
+    low, high = ICT_MONTHLY_BOUNDS if series == ICT else (0.0, ANY_SERIES_MONTHLY_MAX)
     if not (math.isfinite(value) and low <= value <= high * months):
         raise ValueError(
             f"value {value_text!r} is outside {low:,.0f}-{high * months:,.0f} US$ million"

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from itx_scraper.core.periods import MONTH_NAMES, Month
+from itx_scraper.core.sources import ICT
 
-SERIES_NAMES = {"9": "Pakistan's IT exports", "services": "Pakistan's services exports"}
+SERIES_NAMES = {ICT: "Pakistan's IT exports", "services": "Pakistan's services exports"}
 STATUS_NAMES = {"P": "provisional", "R": "revised", None: "final or unmarked"}
 
 # Default templates; ``[templates.<kind>]`` in the config overrides title, body or markdown.
@@ -380,6 +381,6 @@ def check_overrides(overrides: Mapping[str, Mapping[str, str]]) -> None:
     }
     for kind, template in overrides.items():
         try:
-            render(kind, "9", sample, {kind: template})
+            render(kind, ICT, sample, {kind: template})
         except (ValueError, KeyError, IndexError, AttributeError) as exc:
             raise ValueError(f"[templates.{kind}] cannot be rendered: {exc}") from exc

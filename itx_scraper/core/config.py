@@ -23,7 +23,7 @@ from msgspec import Meta, Struct
 
 from itx_scraper import DEFAULT_USER_AGENT
 from itx_scraper.core.errors import ConfigError
-from itx_scraper.core.sources import CRAWLED, SOURCES
+from itx_scraper.core.sources import CRAWLED, ICT, SOURCES
 
 DEFAULT_DB = Path("state/itx.db")
 
@@ -48,7 +48,7 @@ class NotifySection(Section):
 
 
 class AlertsSection(Section):
-    series: list[str] = msgspec.field(default_factory=lambda: ["9"])
+    series: list[str] = msgspec.field(default_factory=lambda: [ICT])
     thresholds: list[NonNegative] = []
     projection_targets: list[NonNegative] = []
     revision_tolerance: Annotated[float, Meta(ge=0, le=1e6)] = 0.5

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from msgspec import Meta, Struct
 from msgspec.structs import asdict
 
+ICT = "9"  # EBOPS 9, telecommunications, computer and information services: the ICT total
+
 # Detail or list pages one run may fetch from a source: bounds the cost of a hostile list page.
 Depth = Annotated[int, Meta(ge=1, le=1000)]
 

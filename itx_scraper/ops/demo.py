@@ -20,6 +20,7 @@ from pathlib import Path
 import itx_scraper
 from itx_scraper.core.errors import ItxError
 from itx_scraper.core.periods import Month
+from itx_scraper.core.sources import ICT
 from itx_scraper.ingest import baseline_bytes
 from itx_scraper.ops.loopback import Loopback
 from itx_scraper.query import report
@@ -211,7 +212,7 @@ def _summary(db: Path, workdir: Path, echo: Echo) -> None:
             + (", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none")
         )
         echo("")
-        echo(report.monthly_table(store.best_monthly("9"), 13))
+        echo(report.monthly_table(store.best_monthly(ICT), 13))
         fytd = store.fytd()
         if fytd and fytd[-1]["prior_usd_million"] is not None:
             last = fytd[-1]

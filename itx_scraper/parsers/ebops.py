@@ -19,6 +19,7 @@ from itx_scraper.core.periods import (
     format_range,
     month_number,
 )
+from itx_scraper.core.sources import ICT
 from itx_scraper.items import Observation
 from itx_scraper.parsers.common import ICT_MONTHLY_BOUNDS, normalise_label
 from itx_scraper.parsers.sniff import check_zip_bomb, require_format
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 FLOWS = ("credit", "debit", "net")
 SERVICES = "services"
-ICT = "9"
 ICT_LABEL = "9. Telecommunications, computer and information services"
 EXPECTED_ROWS = (
     "9.1",
@@ -46,7 +46,7 @@ EXPECTED_ROWS = (
 )
 # Credit identities that hold exactly in SBP's files (sources.md section 2).
 IDENTITIES = (
-    ("9", ("9.1", "9.2", "9.3")),
+    (ICT, ("9.1", "9.2", "9.3")),
     ("9.2", ("9.2.1", "9.2.2", "9.2.3", "9.2.4", "9.2.5", "9.2.6")),
 )
 MAX_CELLS = 1_000_000  # the real sheet has 103 x 17; a huge grid is hostile or broken

@@ -19,6 +19,7 @@ from itx_scraper.core.periods import (
     fytd_range,
     month_number,
 )
+from itx_scraper.core.sources import ICT
 from itx_scraper.items import Observation
 from itx_scraper.parsers.common import ICT_MONTHLY_BOUNDS, normalise_label
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ICT_SERIES = "9"
 SERVICES_SERIES = "services"
 
 _ICT_LABEL = "9. Telecommunications, Computer, and Information Services"
@@ -140,7 +140,7 @@ def parse_headline_pdf(body: bytes) -> HeadlineRelease:
     latest = _latest_month([col for header in headers for col in header.columns])
     figures: list[Observation] = []
     for series, pattern, printed in (
-        (ICT_SERIES, _ICT_RE, _ICT_LABEL),
+        (ICT, _ICT_RE, _ICT_LABEL),
         (SERVICES_SERIES, _SERVICES_RE, _SERVICES_LABEL),
     ):
         row = _find_row(rows, pattern, printed)
@@ -458,7 +458,7 @@ def _read_row(row: _Row, series: str) -> list[Observation]:
         value, marker = values[col.index]
         start, end = col.span
         if (
-            series == ICT_SERIES
+            series == ICT
             and start == end
             and not ICT_MONTHLY_BOUNDS[0] <= value <= ICT_MONTHLY_BOUNDS[1]
         ):

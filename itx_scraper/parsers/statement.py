@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWar
 
 from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError
 from itx_scraper.core.periods import format_range, month_number
+from itx_scraper.core.sources import ICT
 from itx_scraper.items import Observation
 from itx_scraper.parsers import article
 from itx_scraper.parsers.sniff import detect_format
@@ -459,7 +460,7 @@ def statement_observations(facts: Iterable[Fact]) -> list[Observation]:
             notes.append(fact.note)
         found.append(
             Observation(
-                series="9",
+                series=ICT,
                 flow="credit",
                 start=fact.start,
                 end=fact.end,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 from itx_scraper.alerts.events import is_record
 from itx_scraper.core.errors import ItxError
 from itx_scraper.core.periods import MONTH_ABBR, Month, fiscal_year_label
-from itx_scraper.core.sources import label
+from itx_scraper.core.sources import ICT, label
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 INSTALL_HINT = "charts need matplotlib; install it with: pip install 'itx-scraper[chart]'"
 TITLES = {
-    "9": "Pakistan's IT exports: telecom, computer and information services (EBOPS 9)",
+    ICT: "Pakistan's IT exports: telecom, computer and information services (EBOPS 9)",
     "services": "Pakistan's services exports (all EBOPS services)",
 }
 BAR, RECORD, AVERAGE, BOUNDARY = "#7fa7c9", "#d1495b", "#2e4057", "#9a9a9a"
@@ -140,7 +140,7 @@ class Labels:
         )
 
 
-def draw(chart: Plan, output: Path, *, series: str = "9", labels: Labels | None = None) -> Path:
+def draw(chart: Plan, output: Path, *, series: str = ICT, labels: Labels | None = None) -> Path:
     """Render ``chart`` to a PNG at ``output``."""
     labels = labels or Labels.of_series(series)
     figure_class, canvas_class, patch_class, line_class = _matplotlib()
@@ -269,7 +269,7 @@ class RecordCharts:
     def __call__(self, delivery: Mapping[str, Any], destination: Any) -> list[str]:
         if delivery["kind"] != "record" or not destination.service.attachment_support:
             return []
-        series = self.store.alert_series(delivery["alert_id"]) or "9"
+        series = self.store.alert_series(delivery["alert_id"]) or ICT
         if series not in self.paths:
             self.paths[series] = self._draw(series)
         path = self.paths[series]
@@ -294,7 +294,7 @@ class RecordCharts:
         return str(output)
 
 
-def render(store: Store, output: Path, *, series: str = "9", months: int = 36) -> ChartInfo:
+def render(store: Store, output: Path, *, series: str = ICT, months: int = 36) -> ChartInfo:
     """Chart the chosen monthly values of ``series`` from the store."""
     chart = plan(store.best_monthly(series), months)
     return ChartInfo(draw(chart, output, series=series), chart)

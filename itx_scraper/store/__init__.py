@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from itx_scraper.core import clock
 from itx_scraper.core.errors import ItxError
 from itx_scraper.core.faults import checkpoint
-from itx_scraper.core.sources import SOURCES
+from itx_scraper.core.sources import ICT, SOURCES
 from itx_scraper.store import schema
 from itx_scraper.store.schema import SchemaError
 
@@ -336,7 +336,7 @@ class Store:
         ).fetchall()
         return sorted((row[0] for row in rows), key=_series_key)
 
-    def best_monthly(self, series: str = "9", flow: str = "credit") -> list[dict[str, Any]]:
+    def best_monthly(self, series: str = ICT, flow: str = "credit") -> list[dict[str, Any]]:
         """The chosen value of each month (best-ranked source, latest vintage)."""
         return self._query(
             """SELECT period, usd_million, status, source, release_id, release_url,
@@ -576,7 +576,7 @@ class Store:
     # -- queries for show/export/views ---------------------------------------------------
 
     def monthly_as_of(
-        self, day: date, series: str = "9", flow: str = "credit"
+        self, day: date, series: str = ICT, flow: str = "credit"
     ) -> list[dict[str, Any]]:
         """``best_monthly`` as the database knew it at the end of ``day`` (UTC).
 
