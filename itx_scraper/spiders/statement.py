@@ -17,6 +17,7 @@ from itx_scraper.parsers.statement import (
     PageSelectors,
     StatementPage,
     check_html,
+    check_text_size,
     is_relevant,
     is_relevant_urdu,
     is_urdu_only,
@@ -169,6 +170,7 @@ class StatementSpider(DocumentSpider):
     def statement(self, doc: Document, page: StatementPage, doc_key: str) -> Document:
         """Filter by topic and language, extract the figures, and fill in the release."""
         full_text = page.full_text
+        check_text_size(full_text)  # a feed item's own text is bounded like a page's
         if is_urdu_only(full_text):
             if is_relevant_urdu(full_text):
                 raise LanguageError(

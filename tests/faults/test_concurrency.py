@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Loopback, migrated_store, write_config
 from faultkit import report, run_cli, sql, start_cli
+from pausing import Pause, wait_for
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.core.periods import Month
@@ -43,17 +43,6 @@ def setup(tmp_path: Path, loopback: Loopback) -> tuple[Path, bytes, int]:
     body = build_dt(RELEASE, published_ict())
     loopback.serve(PATH, body)
     return tmp_path / "itx.db", body, len(history_observations(csv.read_bytes(), label="h")[0])
-
-
-def wait_for_running_run(db: Path, proc: subprocess.Popen[str], timeout: float = 60) -> None:
-    """A ``runs`` row in state 'running' means that process holds the lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        if sql(db, "SELECT count(*) FROM runs WHERE status = 'running'")[0][0]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the first run never started")
 
 
 class Poller(threading.Thread):
@@ -98,14 +87,21 @@ def test_readers_never_see_half_a_release_and_do_not_block_the_run(
     before = long_reader.execute("SELECT count(*) FROM releases").fetchone()[0]
     poller = Poller(db, expected)
     poller.start()
-    # The run sits 1.5 s inside its write transaction, right after inserting the release
-    # row and before its observations: the pollers must never see that state.
-    done = run_cli(tmp_path, "run", ITX_PAUSE_AT="ingest.release:1.5")
-    time.sleep(0.2)
+    # The run sits inside its write transaction, right after inserting the release row and
+    # before its observations, until the pollers have read 20 more times: they must never
+    # see that state.
+    pause = Pause(tmp_path / "pause", "ingest.release")
+    proc = start_cli(tmp_path, "run", **pause.env)
+    pause.wait(proc)
+    seen = poller.polls
+    wait_for(lambda: poller.polls > seen + 20, "20 reads during the transaction", proc=proc)
+    pause.release()
+    _, err = proc.communicate(timeout=120)
+    seen = poller.polls
+    wait_for(lambda: poller.polls > seen, "a read after the commit")
     poller.stop.set()
     poller.join(timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert done.seconds > 1.5  # the pause happened
+    assert proc.returncode == 0, err
     assert poller.violations == []
     assert poller.saw_new_release  # the poller kept reading through the commit
     assert poller.polls > 20
@@ -126,11 +122,13 @@ def test_readers_never_see_half_a_release_and_do_not_block_the_run(
 
 def test_two_runs_at_once_the_lock_holds(setup: tuple[Path, bytes, int], tmp_path: Path) -> None:
     db = setup[0]
-    first = start_cli(tmp_path, "run", ITX_PAUSE_AT="crawl.before:2")
-    wait_for_running_run(db, first)
+    pause = Pause(tmp_path / "pause", "crawl.before")
+    first = start_cli(tmp_path, "run", **pause.env)
+    pause.wait(first)
     second = run_cli(tmp_path, "run")
     history = run_cli(tmp_path, "import-history", str(tmp_path / "history.csv"))
     assert first.poll() is None, "the first run ended before the others tried"
+    pause.release()
     assert second.returncode == LOCKED
     assert "another itx-scraper run holds" in second.stderr
     assert history.returncode == LOCKED
@@ -153,20 +151,23 @@ def test_daemon_and_a_manual_run_share_the_lock(
 ) -> None:
     db = setup[0]
     # The daemon's first cycle holds the lock (its child inherits the pause).
-    daemon = start_cli(tmp_path, "daemon", "--interval", "3600", ITX_PAUSE_AT="crawl.before:2")
+    pause = Pause(tmp_path / "pause-daemon", "crawl.before")
+    daemon = start_cli(tmp_path, "daemon", "--interval", "3600", **pause.env)
     try:
-        wait_for_running_run(db, daemon)
+        pause.wait(daemon)
         manual = run_cli(tmp_path, "run")
         assert manual.returncode == LOCKED, manual.stderr
     finally:
         daemon.send_signal(signal.SIGTERM)  # finish the cycle, then exit 0
+        pause.release()
         _, err = daemon.communicate(timeout=120)
     assert daemon.returncode == 0, err
     assert sql(db, "SELECT status FROM runs") == [("ok",)]
 
     # A manual run holds the lock: the daemon's cycle is skipped and the daemon goes on.
-    manual_proc = start_cli(tmp_path, "run", ITX_PAUSE_AT="crawl.before:4")
-    wait_for_running_run(db, manual_proc)
+    pause = Pause(tmp_path / "pause-manual", "crawl.before")
+    manual_proc = start_cli(tmp_path, "run", **pause.env)
+    pause.wait(manual_proc)
     daemon = start_cli(tmp_path, "daemon", "--interval", "3600")
     log: list[str] = []
     reader = threading.Thread(target=lambda: log.extend(daemon.stderr), daemon=True)
@@ -184,6 +185,7 @@ def test_daemon_and_a_manual_run_share_the_lock(
         daemon.wait(timeout=120)
         reader.join(timeout=10)
         daemon.communicate()  # closes the pipes
+        pause.release()
     manual_proc.communicate(timeout=120)
     assert manual_proc.returncode == 0
     assert daemon.returncode == 0, log
