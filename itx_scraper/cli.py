@@ -17,6 +17,7 @@ import click
 from itx_scraper import __version__
 from itx_scraper.core import clock, config, exitcodes
 from itx_scraper.core.errors import ConfigError, ItxError, LockedError
+from itx_scraper.core.interrupt import Interrupted
 from itx_scraper.ops.daemon import DEFAULT_CYCLE_TIMEOUT, DEFAULT_IDLE, DEFAULT_INTERVAL, MAX_JITTER
 from itx_scraper.query.export import FORMATS
 
@@ -91,6 +92,7 @@ def load_config(
     """The config, its templates checked; its warnings reach stderr even under --quiet."""
     from itx_scraper.alerts.messages import check_overrides
 
+    clock.now()  # a garbled ITX_NOW is a configuration error before anything runs
     cfg = config.load(config_path, db_path, sources)
     try:
         check_overrides(cfg.templates)
@@ -140,6 +142,8 @@ class Group(click.Group):
             fail(f"{exc}; not starting a second run", exitcodes.LOCKED)
         except ItxError as exc:
             fail(str(exc), exitcodes.FAILED)
+        except Interrupted as exc:  # SIGTERM/SIGINT during `run` (core/interrupt.py)
+            fail(str(exc), exc.exit_code)
 
 
 @click.group(
@@ -238,10 +242,11 @@ def show(
         report.require_series(store, series)
         rows = store.monthly_as_of(as_of.date(), series) if as_of else store.best_monthly(series)
     if as_of is not None:
+        day = as_of.date().isoformat()  # strftime drops the leading zeros of year 1
         if not rows:
-            click.echo(f"nothing was stored by the end of {as_of:%Y-%m-%d} (UTC)")
+            click.echo(f"nothing was stored by the end of {day} (UTC)")
             return
-        click.echo(f"As known at the end of {as_of:%Y-%m-%d} (UTC):")
+        click.echo(f"As known at the end of {day} (UTC):")
     click.echo(report.monthly_table(rows, months))
 
 

@@ -1,11 +1,11 @@
-"""Small downloader middlewares: conditional GET, Retry-After, retry backoff, hosts, timing."""
+"""Small middlewares: conditional GET, Retry-After, retry backoff, hosts, timing, abandonable parses."""
 
 from __future__ import annotations
 
 import logging
 import time
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -16,10 +16,13 @@ from twisted.internet.task import deferLater
 from itx_scraper.core import clock
 from itx_scraper.core.config import database_path
 from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.interrupt import Interrupted, abandonable
 from itx_scraper.core.urls import Origin, refusal
 from itx_scraper.store import Store
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -244,3 +247,29 @@ class BackoffRetryMiddleware(RetryMiddleware):
             logger.info("retrying %s in %.1f s", result.url, wait)
             await sleep(wait)
         return result
+
+
+class AbandonableParseMiddleware:
+    """Run each step of a spider callback as abandonable work (core/interrupt.py).
+
+    A callback step parses a page: bytes in, a Document or Requests out, nothing shared
+    changed. A SIGTERM during it raises Interrupted inside the parse, which ends the
+    callback's output here, without an error or a traceback; the item pipeline (and so every
+    database write) runs between steps, outside the block. This middleware sits next to the
+    spider, so the block holds only the callback's own code, which never awaits.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls()
+
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        while True:
+            try:
+                with abandonable():
+                    output = await anext(result)
+            except (StopAsyncIteration, Interrupted):
+                return
+            yield output

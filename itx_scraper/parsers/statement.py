@@ -23,6 +23,7 @@ from bs4 import (
 from lxml import etree
 
 from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError, TooLargeError
+from itx_scraper.core.faults import checkpoint
 from itx_scraper.core.periods import format_range, month_number
 from itx_scraper.extract import MAX_TEXT_BYTES
 from itx_scraper.items import Observation
@@ -152,6 +153,7 @@ def parse_page(
     """
     check_html(body, content_type)
     page = soup(text)
+    checkpoint("parse.page")  # tests signal a run here, in the middle of a parse
     json_ld = _json_ld_date(page) if "json-ld" in selectors.date else None
     for tag in page.find_all(DROP_TAGS):
         tag.decompose()
