@@ -6,6 +6,7 @@ import logging
 import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urljoin
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -156,6 +157,26 @@ class ConfiguredHostsMiddleware:
 
     def process_request(self, request: Request) -> None:
         check_offsite(request, getattr(self.crawler.spider, "allowed_origins", None))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """A redirect that reaches this far was not followed: Scrapy's RedirectMiddleware
+        passes on a Location with another scheme (``file:``, ``data:``) as the 3xx response
+        itself, which would be logged as a ``network`` error. It is an ``offsite`` one."""
+        location = response.headers.get("Location")
+        if response.status not in REDIRECTS or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1").strip())
+        allowed = getattr(self.crawler.spider, "allowed_origins", None)
+        reason = refusal(target, allowed) if allowed is not None else None
+        if reason is None:
+            return response
+        request.meta["itx_error_class"] = "offsite"
+        raise OffsiteRequestError(
+            f"refused redirect from {request.url[:200]} to {target[:200]}: {reason}"
+        )
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def check_offsite(request: Request, allowed: frozenset[Origin] | None) -> None:
