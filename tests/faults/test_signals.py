@@ -8,9 +8,11 @@ hour here), or sat at the paused checkpoint for ten minutes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sqlite3
+import subprocess
 import threading
 from pathlib import Path
 
@@ -40,6 +42,16 @@ NOW = "2024-01-20T10:00:00"
 HOOKS = ("/hook-a", "/hook-b")
 EXIT = {signal.SIGTERM: 143, signal.SIGINT: 130}
 NOISE = ("Traceback", "ReactorNotRunning", "Unhandled error", "Task was destroyed")
+
+
+def finish(proc: subprocess.Popen[str]) -> str:
+    """The stderr of a run that was signalled; a run that ignores the signal is killed."""
+    try:
+        return proc.communicate(timeout=HANG_GUARD)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("the run ignored the signal") from None
 
 
 def runs(db: Path) -> list[tuple[str, int | None]]:
@@ -97,7 +109,7 @@ def test_a_signal_in_the_middle_of_a_parse_abandons_it(
     proc = start_cli(tmp_path, "run", **pause.env)
     pause.wait(proc)
     proc.send_signal(signum)
-    _, stderr = proc.communicate(timeout=HANG_GUARD)
+    stderr = finish(proc)
     assert_quiet_stop(proc.returncode, stderr, signum)
     db = tmp_path / "itx.db"
     assert runs(db) == [("interrupted", EXIT[signum])]
@@ -123,7 +135,7 @@ def test_sigterm_during_a_download_does_not_wait_for_it(hostile: Hostile, tmp_pa
     proc = start_cli(tmp_path, "run")
     wait_for(lambda: ("127.0.0.1", PATH) in hits(hostile), "the download to start", proc=proc)
     proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=HANG_GUARD)
+    stderr = finish(proc)
     assert_quiet_stop(proc.returncode, stderr, signal.SIGTERM)
     db = tmp_path / "itx.db"
     assert runs(db) == [("interrupted", 143)]
@@ -147,7 +159,7 @@ def test_sigterm_inside_the_write_transaction_lets_it_commit(
     pause.wait(proc)
     proc.send_signal(signal.SIGTERM)
     pause.release()
-    _, stderr = proc.communicate(timeout=HANG_GUARD)
+    stderr = finish(proc)
     assert_quiet_stop(proc.returncode, stderr, signal.SIGTERM)
     db = seeded
     assert integrity(db) == "ok"
@@ -180,7 +192,7 @@ def test_sigterm_between_deliveries_leaves_the_rest_pending(
     pause.wait(proc)
     proc.send_signal(signal.SIGTERM)
     pause.release()
-    _, stderr = proc.communicate(timeout=HANG_GUARD)
+    stderr = finish(proc)
     assert_quiet_stop(proc.returncode, stderr, signal.SIGTERM)
     db = seeded
     assert sql(db, "SELECT status, count(*) FROM deliveries GROUP BY status") == [
@@ -205,7 +217,7 @@ def test_a_signal_before_the_crawl_closes_the_runs_row(
     pause.wait(proc)
     proc.send_signal(signal.SIGTERM)
     pause.release()
-    _, stderr = proc.communicate(timeout=HANG_GUARD)
+    stderr = finish(proc)
     assert_quiet_stop(proc.returncode, stderr, signal.SIGTERM)
     assert runs(seeded) == [("interrupted", 143)]
     assert loopback.requests_to(PATH) == []  # the crawl never started
@@ -239,8 +251,12 @@ def test_the_daemons_second_signal_ends_the_cycle(hostile: Hostile, tmp_path: Pa
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=HANG_GUARD)
     finally:
-        if daemon.poll() is None:
+        if daemon.poll() is None:  # the cycle ignored the signals: end it and the daemon
             daemon.kill()
+            for (pid,) in sql(
+                tmp_path / "itx.db", "SELECT pid FROM runs WHERE finished_at IS NULL"
+            ):
+                os.killpg(pid, signal.SIGKILL)  # the cycle leads its own session
         reader.join(timeout=10)
         daemon.communicate()
     text = "".join(log)
@@ -264,7 +280,7 @@ def test_the_interrupted_database_is_a_normal_one(seeded: Path, tmp_path: Path) 
         )
     proc.send_signal(signal.SIGTERM)
     pause.release()
-    proc.communicate(timeout=HANG_GUARD)
+    finish(proc)
     assert proc.returncode == 143
     copy = tmp_path / "copy.db"
     shutil.copy(seeded, copy)
