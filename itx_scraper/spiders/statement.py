@@ -22,6 +22,7 @@ from itx_scraper.parsers.statement import (
     is_relevant_urdu,
     is_urdu_only,
     parse_page,
+    soup,
     statement_body,
     statement_observations,
 )
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     import scrapy
-    from bs4 import Tag
+    from bs4 import BeautifulSoup, Tag
     from scrapy.http import Response
 
     from itx_scraper.items import Document
@@ -136,6 +137,17 @@ class StatementSpider(DocumentSpider):
             except ParseError as exc:
                 return self.error(doc, exc), False
         return doc, True
+
+    def html_list_page(self, response: Response) -> tuple[Document, BeautifulSoup | None]:
+        """The Document of an HTML list page and its tree; no tree when it cannot be read
+        (the Document then says why: an error page, not HTML, nested too deep)."""
+        doc, readable = self.list_page(response)
+        if not readable:
+            return doc, None
+        try:
+            return doc, soup(response_text(response))
+        except ParseError as exc:
+            return self.error(doc, exc), None
 
     def detail(
         self,
