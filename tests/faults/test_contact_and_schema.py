@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, Loopback, migrated_store, write_config
+from faultkit import report
 
 from itx_scraper.store.schema import SCHEMA_VERSION
 
@@ -49,6 +50,7 @@ def test_a_304_without_a_prior_fetch_is_an_error(
     status = cli("status")
     assert status.returncode == 1, status.stdout
     assert "sbp_ebops" in status.stdout and "http" in status.stdout
+    report("contact", case="304 without a prior fetch", exit=1, status_exit=status.returncode)
 
 
 def schema_db(tmp_path: Path) -> Path:
@@ -92,3 +94,4 @@ def test_a_newer_schema_is_refused(
     assert f"is newer than this version ({SCHEMA_VERSION}); upgrade itx-scraper" in line, line
     assert "Traceback" not in result.stderr
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before  # not migrated, not written
+    report("schema", case=f"{command}: schema {shown}", exit=1)

@@ -11,6 +11,7 @@ tests/benchmarks/hostile_pages.py; here, cost is counted in executed lines, not 
 from __future__ import annotations
 
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from conftest import REPO, Cli, Loopback, write_config
+from faultkit import report
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spider_fixtures import SITES
@@ -182,6 +184,7 @@ def test_a_deeply_nested_page_is_a_layout_error(depth: int, tag: str) -> None:
     assert refusals == [f"HTML nested more than {MAX_DEPTH} elements deep"], refusals
     # Refused while the tree is built: the work stops at the cap, whatever the depth.
     assert lines < 200_000, lines
+    report("bounded", case=f"<{tag}> nested {depth:,} deep", expected="layout", lines=lines)
 
 
 def test_a_page_just_inside_the_depth_cap_is_read() -> None:
@@ -198,6 +201,7 @@ def test_statement_text_over_1_mb_is_a_layout_error() -> None:
         parse_page(markup.encode(), markup, SELECTORS)
     just_under = page(f"<p>{SENTENCE}</p>" * (MAX_TEXT_BYTES // (len(SENTENCE) + 2) - 50))
     assert parse_page(just_under.encode(), just_under, SELECTORS).text.startswith("Pakistan")
+    report("bounded", case="statement text over 1 MB", expected="layout")
 
 
 def test_a_page_over_5_mb_is_refused_before_parsing() -> None:
@@ -205,6 +209,7 @@ def test_a_page_over_5_mb_is_refused_before_parsing() -> None:
     with pytest.raises(TooLargeError, match=r"HTML page of [\d,]+ bytes") as caught:
         check_html(body)
     assert caught.value.error_class == "size"
+    report("bounded", case="HTML page over 5 MB", expected="size")
 
 
 # -- end to end -------------------------------------------------------------------------------
@@ -220,7 +225,12 @@ def test_a_page_over_5_mb_is_refused_before_parsing() -> None:
     ids=["detail-100k-deep", "detail-1.5MB-text", "list-30k-deep"],
 )
 def test_a_hostile_pseb_page_is_recorded_not_stored(
-    tmp_path: Path, loopback: Loopback, cli: Cli, where: str, hostile: str
+    tmp_path: Path,
+    loopback: Loopback,
+    cli: Cli,
+    where: str,
+    hostile: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     base = loopback.url("")
     for path, fixture_page in SITES["pseb"].pages(base).items():
@@ -236,8 +246,6 @@ def test_a_hostile_pseb_page_is_recorded_not_stored(
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and "Spider error" not in result.stderr
     assert "error: pseb: layout:" in result.stderr, result.stderr
-    import sqlite3
-
     with sqlite3.connect(tmp_path / "itx.db") as conn:
         failed = conn.execute(
             "SELECT url, error_class FROM fetches WHERE status = 'error'"
@@ -245,3 +253,4 @@ def test_a_hostile_pseb_page_is_recorded_not_stored(
         stored = conn.execute("SELECT count(*) FROM observations").fetchone()[0]
     assert failed == [(base + target, "layout")]
     assert stored == 0
+    report("bounded", case=f"PSEB {where} page: {request.node.callspec.id}", expected="layout")

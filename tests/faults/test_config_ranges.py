@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli, write_config
+from faultkit import report
 
 
 @pytest.mark.parametrize(
@@ -49,6 +50,7 @@ def test_a_bad_number_is_one_line_and_exit_2(
         assert word in lines[0], lines[0]
     assert "Traceback" not in result.stderr and not result.stdout
     assert not (tmp_path / "itx.db").exists()  # refused before anything was opened
+    report("config", case=words[0], exit=result.returncode)
 
 
 def test_the_edges_of_each_range_are_accepted(tmp_path: Path, cli: Cli) -> None:

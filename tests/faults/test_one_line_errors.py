@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from conftest import migrated_store, write_config
+from faultkit import report
 from sbp_workbook import published_ict
 
 from itx_scraper.cli import cli
@@ -59,6 +60,7 @@ def test_a_lock_path_that_is_a_directory(tmp_path: Path) -> None:
     (tmp_path / "itx.db.lock").mkdir()
     result = invoke(tmp_path, "run")
     assert_one_line(result, 1, "cannot open the lock file", "itx.db.lock")
+    report("one_line", case="lock path is a directory", exit=1)
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
@@ -72,6 +74,7 @@ def test_show_as_of_the_ends_of_the_calendar(history: Path, tmp_path: Path, day:
         assert "2024-04" in result.stdout
     else:
         assert f"nothing was stored by the end of {day}" in result.stdout
+    report("one_line", case=f"show --as-of {day}", exit=0)
 
 
 def test_show_as_of_counts_the_whole_day(history: Path, tmp_path: Path) -> None:
@@ -101,6 +104,7 @@ def test_a_csv_field_over_128_kb(history: Path, tmp_path: Path, text: str) -> No
     result = invoke(tmp_path, "import-history", str(tmp_path / "big.csv"))
     assert_one_line(result, 1, "big.csv", "not a readable CSV file", "field larger than")
     assert sql(history, "SELECT count(*) FROM observations") == before
+    report("one_line", case="CSV field over 128 KB", exit=1)
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2026-04-20T25:00", "1e308"])
@@ -112,9 +116,11 @@ def test_garbage_in_itx_now(tmp_path: Path, command: str, value: str) -> None:
     result = invoke(tmp_path, *args, env={"ITX_NOW": value})
     assert_one_line(result, 2, "configuration error: ITX_NOW must be an ISO 8601 time")
     assert not (tmp_path / "itx.db").exists()  # refused before anything was opened
+    report("one_line", case=f"garbage in ITX_NOW ({command})", exit=2)
 
 
 def test_garbage_in_itx_max_page_count(tmp_path: Path) -> None:
     write_config(tmp_path / "itx.toml", "[history]\nbaseline = false\n")
     result = invoke(tmp_path, "run", env={"ITX_MAX_PAGE_COUNT": "lots"})
     assert_one_line(result, 1, "ITX_MAX_PAGE_COUNT must be a whole number of pages", "'lots'")
+    report("one_line", case="garbage in ITX_MAX_PAGE_COUNT", exit=1)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import migrated_store, write_config
+from faultkit import report
 from sbp_workbook import published_ict
 
 from itx_scraper.cli import cli
@@ -59,6 +60,7 @@ def test_the_database_and_its_files_are_refused(db: Path, tmp_path: Path, name: 
     # SQLite's own -wal/-shm may exist (the export read the database); no export is in them.
     assert not companion.exists() or b"series,flow,period" not in companion.read_bytes()
     assert not list(tmp_path.glob(".*.partial"))
+    report("export", case=f"--output {name}", exit=1, destroyed=0)
 
 
 def test_the_database_by_a_relative_path_or_a_hard_link_is_refused(
@@ -70,6 +72,7 @@ def test_the_database_by_a_relative_path_or_a_hard_link_is_refused(
     os.link(db, tmp_path / "alias.db")
     assert_refused(export(tmp_path, tmp_path / "alias.db", "--force"), "over the database")
     assert digest(db) == before
+    report("export", case="the database by a relative path and a hard link", exit=1, destroyed=0)
 
 
 @pytest.mark.parametrize("target", ["database", "file", "nowhere"])
@@ -88,6 +91,7 @@ def test_a_symlink_is_refused(db: Path, tmp_path: Path, target: str) -> None:
     assert digest(db) == before
     if target == "file":
         assert pointed.read_text() == "keep me\n"
+    report("export", case=f"a symlink to {target}", exit=1, destroyed=0)
 
 
 def test_a_fifo_and_a_device_are_refused(db: Path, tmp_path: Path) -> None:
@@ -97,6 +101,7 @@ def test_a_fifo_and_a_device_are_refused(db: Path, tmp_path: Path) -> None:
     assert fifo.exists() and not fifo.is_file()
     assert_refused(export(tmp_path, "/dev/null", "--force"), "not a regular file")
     assert Path("/dev/null").is_char_device()
+    report("export", case="a FIFO and a device node", exit=1, destroyed=0)
 
 
 def test_an_existing_file_is_replaced_only_with_force(db: Path, tmp_path: Path) -> None:
@@ -111,3 +116,4 @@ def test_an_existing_file_is_replaced_only_with_force(db: Path, tmp_path: Path) 
     assert fresh.exit_code == 0, fresh.output
     assert (tmp_path / "new.csv").read_text() == out.read_text()
     assert not list(tmp_path.glob(".*.partial"))
+    report("export", case="an existing file without --force", exit=1, destroyed=0)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import Cli, Loopback, migrated_store, write_config
+from faultkit import report
 from sbp_workbook import build_dt, published_ict
 
 from itx_scraper.cli import cli as itx_cli
@@ -88,6 +89,7 @@ def test_the_mar_36_workbook_is_refused_and_march_2026_alerts_after_it(
     titles = [post["title"] for post in loopback.posts.get(HOOK, [])]
     assert any("March 2026" in title or "2026-03" in title for title in titles), titles
     assert rows(db, "SELECT max(period), source FROM ict_monthly") == [("2026-03", "sbp_ebops")]
+    report("future", case="Mar-36 workbook refused, then March 2026 alerts", alerts_from_it=0)
 
 
 # -- import-history -------------------------------------------------------------------------
@@ -144,6 +146,7 @@ def test_import_history_refuses_a_bad_row_and_imports_nothing(
     assert words in line, line
     assert rows(store_path, "SELECT count(*) FROM observations") == before
     assert rows(store_path, "SELECT count(*) FROM releases") == [(1,)]
+    report("future", case=f"import-history: {words.split(': ', 1)[-1][:40]}", imported=0)
 
 
 def test_import_history_lists_ten_bad_rows_at_most(store_path: Path, tmp_path: Path) -> None:
@@ -201,6 +204,7 @@ def test_a_clock_going_backwards_cannot_make_a_newer_release_lose(
     stuck = cli("run", env={"ITX_NOW": "1970-01-01T00:00:00"})
     assert stuck.returncode == 1, stuck.stderr
     assert "is in the future (clock 1970-01)" in stuck.stderr
+    report("future", case="clock going backwards, then stuck in 1970", stale=0)
     assert rows(db, "SELECT usd_million FROM ict_monthly WHERE period = '2024-03'") == [
         (pytest.approx(revised[Month(2024, 3)]),)
     ]
