@@ -165,6 +165,38 @@ def test_text_extraction_costs_twice_as_much_for_twice_the_depth(tag: str) -> No
     assert old[800] / old[400] > 2.8, old  # the measure does tell the two apart
 
 
+def siblings(count: int) -> str:
+    """An article whose body holds ``count`` scripts and ``count`` share boxes side by side."""
+    junk = "<script>x</script><b>y</b><div class='share'>s</div><i>z</i>" * count
+    return (
+        "<!DOCTYPE html><html><body><article class='news-detail'><h1>IT exports</h1>"
+        f"<time datetime='2024-05-01'></time><div class='entry-content'><p>{SENTENCE}</p>{junk}"
+        "</div></article></body></html>"
+    )
+
+
+def test_dropping_many_siblings_costs_twice_as_much_for_twice_as_many() -> None:
+    """Scripts and boilerplate are taken out before the text is read; bs4's decompose() looks
+    each one up among its siblings, which grows with their number squared."""
+    from itx_scraper.parsers.statement import DROP_TAGS
+    from itx_scraper.spiders.pseb import SELECTORS as PSEB
+
+    def parse(markup: str) -> None:
+        assert SENTENCE in parse_page(markup.encode(), markup, PSEB.page).text
+
+    def decompose_each(markup: str) -> None:
+        for tag in plain_soup(markup).find_all(DROP_TAGS):
+            tag.decompose()
+
+    def growth(work: Callable[[str], None]) -> float:
+        work(siblings(10))  # compiled selectors and patterns are cached after the first call
+        costs = {n: executed_lines(lambda n=n: work(siblings(n))) for n in (1_000, 2_000)}
+        return costs[2_000] / costs[1_000]
+
+    assert growth(parse) < 2.2
+    assert growth(decompose_each) > 3.0  # the measure does tell the two apart
+
+
 # -- refusals ---------------------------------------------------------------------------------
 
 
