@@ -184,7 +184,8 @@ def run(
     """Fetch every enabled source once, store new figures, send alerts.
 
     Exit codes: 0 all well; 1 a source or a delivery failed (the rest was done);
-    2 usage or configuration error; 75 another run holds the lock.
+    2 usage or configuration error; 75 another run holds the lock; 143 (SIGTERM) or 130
+    (SIGINT) stopped within seconds, the run recorded as interrupted.
     """
     from itx_scraper.ops import runner
     from itx_scraper.query import report
@@ -588,8 +589,8 @@ def daemon(
     the weekdays of its earlier releases (from the server's Last-Modified; office hours on
     working days until a year of them exists). With nothing known (no release stored yet,
     or the month a full cycle overdue), every --interval. SIGTERM or SIGINT lets the running
-    cycle finish, then exits 0 (a second signal ends the cycle). A cycle that fails or
-    crashes is logged and the daemon goes on.
+    cycle finish, then exits 0; a second signal ends the cycle within seconds. A cycle that
+    fails or crashes is logged and the daemon goes on.
     """
     from itx_scraper.ops import daemon as daemon_module
 
