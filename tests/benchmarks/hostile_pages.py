@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=2, metavar=("KIND", "ARG"), help=argparse.SUPPRESS)
     parser.add_argument("--old-limit", type=float, default=300.0, help="seconds for the old way")
     parser.add_argument("--prose-mb", type=float, default=50.0, help="size of the extract input")
+    parser.add_argument("--now-only", action="store_true", help="skip the before-issue-13 runs")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(*args.child)))
@@ -193,10 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'nested page':<14}{'now':>44}{'before issue 13':>40}")
     for depth in DEPTHS:
         now = in_child("deep-now", depth)
-        before = in_child("deep-before", depth, args.old_limit)
+        before = {} if args.now_only else in_child("deep-before", depth, args.old_limit)
         now_text = f"{now['cpu']:.2f} s, {now['peak_mb']} MB, {str(now['outcome'])[:20]}"
         before_text = (
-            f"> {args.old_limit:.0f} s (stopped), {before['peak_mb']} MB"
+            "-"
+            if not before
+            else f"> {args.old_limit:.0f} s (stopped), {before['peak_mb']} MB"
             if before.get("stopped")
             else f"{before['cpu']:.1f} s, {before['peak_mb']} MB"
         )
@@ -212,13 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         size = path.stat().st_size / 1e6
         command = [sys.executable, "-m", "itx_scraper", "extract", str(path)]
         now = measure(command)
-        before = in_child("extract-before", path, args.old_limit)
+        before = {} if args.now_only else in_child("extract-before", path, args.old_limit)
     print(f"\n`itx-scraper extract` on {size:.0f} MB of prose:")
     print(
         f"  now: exit {now['exit']} in {now['wall']:.2f} s wall, peak {now['peak_mb']} MB:"
         f" {now['stderr']}"
     )
-    if before.get("stopped"):
+    if not before:
+        pass
+    elif before.get("stopped"):
         print(f"  before (whole input): > {args.old_limit:.0f} s (stopped), {before['peak_mb']} MB")
     else:
         print(f"  before (whole input): {before['cpu']:.0f} s CPU, peak {before['peak_mb']} MB")
