@@ -97,14 +97,7 @@ def test_a_signal_in_the_middle_of_a_parse_abandons_it(
 ) -> None:
     """The run sits inside parse_page (the soup is built, the text not yet read) when the
     signal comes. It is never released: only a signal that cuts the parse short ends it."""
-    base = loopback.url("")
-    for path, page in SITES["pseb"].pages(base).items():
-        loopback.serve(path, page.body, headers={"Content-Type": page.content_type})
-    write_config(
-        tmp_path / "itx.toml",
-        f'[run]\nsources = ["pseb"]\n[sources.pseb]\nurl = "{base}/news"\n'
-        "[history]\nbaseline = false\n",
-    )
+    base = serve_pseb(tmp_path, loopback)
     pause = Pause(tmp_path / "pause", "parse.page")
     proc = start_cli(tmp_path, "run", **pause.env)
     pause.wait(proc)
@@ -119,6 +112,42 @@ def test_a_signal_in_the_middle_of_a_parse_abandons_it(
     assert fetched and fetched <= {f"{base}/news", f"{base}/news/page/2"}, fetched
     assert integrity(db) == "ok"
     report("signal", case=f"{signum.name} in the middle of a parse", exit=proc.returncode)
+
+
+def test_a_kill_in_the_middle_of_a_parse_loses_nothing(tmp_path: Path, loopback: Loopback) -> None:
+    """SIGKILL at the parse checkpoint (test_crash.py tries every other one): nothing of the
+    page is stored, and the next run reads it."""
+    base = serve_pseb(tmp_path, loopback)
+    killed = run_cli(tmp_path, "run", ITX_CRASH_AT="parse.page")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    db = tmp_path / "itx.db"
+    assert integrity(db) == "ok"
+    assert sql(db, "SELECT count(*) FROM releases") == [(0,)]
+    again = run_cli(tmp_path, "run")
+    assert again.returncode == 0, again.stderr
+    assert sql(db, "SELECT url FROM releases") == [(f"{base}/news/it-exports-march-2024",)]
+    report(
+        "kill",
+        scenario="statement",
+        point="parse.page",
+        trigger="checkpoint",
+        killed=True,
+        lost=0,
+        duplicates=0,
+        window=False,
+    )
+
+
+def serve_pseb(tmp_path: Path, loopback: Loopback) -> str:
+    base = loopback.url("")
+    for path, page in SITES["pseb"].pages(base).items():
+        loopback.serve(path, page.body, headers={"Content-Type": page.content_type})
+    write_config(
+        tmp_path / "itx.toml",
+        f'[run]\nsources = ["pseb"]\n[sources.pseb]\nurl = "{base}/news"\n'
+        "[history]\nbaseline = false\n",
+    )
+    return base
 
 
 def test_sigterm_during_a_download_does_not_wait_for_it(hostile: Hostile, tmp_path: Path) -> None:
