@@ -146,7 +146,7 @@ def test_import_history_refuses_a_bad_row_and_imports_nothing(
     assert words in line, line
     assert rows(store_path, "SELECT count(*) FROM observations") == before
     assert rows(store_path, "SELECT count(*) FROM releases") == [(1,)]
-    report("future", case=f"import-history: {words.split(': ', 1)[-1][:40]}", imported=0)
+    report("future", case=f"import-history row {bad_row}", imported=0)
 
 
 def test_import_history_lists_ten_bad_rows_at_most(store_path: Path, tmp_path: Path) -> None:
