@@ -17,6 +17,7 @@ import click
 from itx_scraper import __version__
 from itx_scraper.core import clock, config, exitcodes
 from itx_scraper.core.errors import ConfigError, ItxError, LockedError
+from itx_scraper.core.interrupt import Interrupted
 from itx_scraper.core.sources import ICT, STATEMENTS
 from itx_scraper.ops.daemon import DEFAULT_CYCLE_TIMEOUT, DEFAULT_IDLE, DEFAULT_INTERVAL, MAX_JITTER
 from itx_scraper.query.export import FORMATS
@@ -92,6 +93,7 @@ def load_config(
     """The config, its templates checked; its warnings reach stderr even under --quiet."""
     from itx_scraper.alerts.messages import check_overrides
 
+    clock.now()  # a garbled ITX_NOW is a configuration error before anything runs
     cfg = config.load(config_path, db_path, sources)
     try:
         check_overrides(cfg.templates)
@@ -163,6 +165,8 @@ class Group(click.Group):
             fail(f"{exc}; not starting a second run", exitcodes.LOCKED)
         except ItxError as exc:
             fail(str(exc), exitcodes.FAILED)
+        except Interrupted as exc:  # SIGTERM/SIGINT during `run` (core/interrupt.py)
+            fail(str(exc), exc.exit_code)
 
 
 @click.group(
@@ -203,7 +207,8 @@ def run(
     """Fetch every enabled source once, store new figures, send alerts.
 
     Exit codes: 0 all well; 1 a source or a delivery failed (the rest was done);
-    2 usage or configuration error; 75 another run holds the lock.
+    2 usage or configuration error; 75 another run holds the lock; 143 (SIGTERM) or 130
+    (SIGINT) stopped within seconds, the run recorded as interrupted.
     """
     from itx_scraper.ops import runner
     from itx_scraper.query import report
@@ -278,10 +283,11 @@ def show(
                 store.monthly_as_of(as_of.date(), series) if as_of else store.best_monthly(series)
             )
     if as_of is not None:
+        day = as_of.date().isoformat()  # strftime drops the leading zeros of year 1
         if not rows:
-            click.echo(f"nothing was stored by the end of {as_of:%Y-%m-%d} (UTC)")
+            click.echo(f"nothing was stored by the end of {day} (UTC)")
             return
-        click.echo(f"As known at the end of {as_of:%Y-%m-%d} (UTC):")
+        click.echo(f"As known at the end of {day} (UTC):")
     if watch is not None:
         click.echo(report.watch_table(rows, months))
     else:
@@ -640,8 +646,8 @@ def daemon(
     the weekdays of its earlier releases (from the server's Last-Modified; office hours on
     working days until a year of them exists). With nothing known (no release stored yet,
     or the month a full cycle overdue), every --interval. SIGTERM or SIGINT lets the running
-    cycle finish, then exits 0 (a second signal ends the cycle). A cycle that fails or
-    crashes is logged and the daemon goes on.
+    cycle finish, then exits 0; a second signal ends the cycle within seconds. A cycle that
+    fails or crashes is logged and the daemon goes on.
     """
     from itx_scraper.ops import daemon as daemon_module
 

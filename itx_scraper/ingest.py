@@ -237,7 +237,14 @@ def history_observations(
     except UnicodeDecodeError as exc:
         raise HistoryFileError(f"{label}: not UTF-8 text") from exc
     reader = csv.DictReader(io.StringIO(text))
-    missing = {"period", "usd_million"} - set(reader.fieldnames or ())
+    try:  # the header is read here too: an oversized field in it is a csv.Error as well
+        columns = set(reader.fieldnames or ())
+        records = list(enumerate(reader, start=2))
+    except csv.Error as exc:
+        raise HistoryFileError(
+            f"{label}: not a readable CSV file (line {reader.line_num}): {exc}"
+        ) from exc
+    missing = {"period", "usd_million"} - columns
     if missing:
         raise HistoryFileError(f"{label}: missing column(s) {', '.join(sorted(missing))}")
     now = clock.now()
@@ -246,10 +253,6 @@ def history_observations(
     problems: list[str] = []
     seen: dict[tuple[str, str], int] = {}
     skipped = 0
-    try:
-        records = list(enumerate(reader, start=2))
-    except csv.Error as exc:
-        raise HistoryFileError(f"{label}: not a readable CSV file: {exc}") from exc
     for line, record in records:
         value_text = (record.get("usd_million") or "").strip()
         if not value_text:

@@ -1,12 +1,13 @@
-"""Small downloader middlewares: conditional GET, Retry-After, retry backoff, hosts, timing,
-robots.txt kept a day, and the hand-over from the pre-flight request."""
+"""Small middlewares: conditional GET, Retry-After, retry backoff, hosts, timing, robots.txt
+kept a day, the hand-over from the pre-flight request, and abandonable parses."""
 
 from __future__ import annotations
 
 import logging
 import time
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urljoin
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -20,11 +21,14 @@ from itx_scraper.core import clock
 from itx_scraper.core.config import database_path
 from itx_scraper.core.errors import ItxError
 from itx_scraper.core.faults import checkpoint
+from itx_scraper.core.interrupt import Interrupted, abandonable
 from itx_scraper.core.urls import Origin, refusal, split
 from itx_scraper.robots import Robots, origin_of
 from itx_scraper.store import Store
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -165,6 +169,26 @@ class ConfiguredHostsMiddleware:
 
     def process_request(self, request: Request) -> None:
         check_offsite(request, getattr(self.crawler.spider, "allowed_origins", None))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """A redirect that reaches this far was not followed: Scrapy's RedirectMiddleware
+        passes on a Location with another scheme (``file:``, ``data:``) as the 3xx response
+        itself, which would be logged as a ``network`` error. It is an ``offsite`` one."""
+        location = response.headers.get("Location")
+        if response.status not in REDIRECTS or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1").strip())
+        allowed = getattr(self.crawler.spider, "allowed_origins", None)
+        reason = refusal(target, allowed) if allowed is not None else None
+        if reason is None:
+            return response
+        request.meta["itx_error_class"] = "offsite"
+        raise OffsiteRequestError(
+            f"refused redirect from {request.url[:200]} to {target[:200]}: {reason}"
+        )
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def check_offsite(request: Request, allowed: frozenset[Origin] | None) -> None:
@@ -387,3 +411,29 @@ class PrefetchedMiddleware:
         if wait > 0:  # the pre-flight's last request to this host was less than a delay ago
             await sleep(wait)
         return None
+
+
+class AbandonableParseMiddleware:
+    """Run each step of a spider callback as abandonable work (core/interrupt.py).
+
+    A callback step parses a page: bytes in, a Document or Requests out, nothing shared
+    changed. A SIGTERM during it raises Interrupted inside the parse, which ends the
+    callback's output here, without an error or a traceback; the item pipeline (and so every
+    database write) runs between steps, outside the block. This middleware sits next to the
+    spider, so the block holds only the callback's own code, which never awaits.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls()
+
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        while True:
+            try:
+                with abandonable():
+                    output = await anext(result)
+            except (StopAsyncIteration, Interrupted):
+                return
+            yield output

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from itx_scraper import robots, settings
-from itx_scraper.core import clock
+from itx_scraper.core import clock, interrupt
 from itx_scraper.core.urls import Origin, refusal, split
 from itx_scraper.ingest import ingest_document, record_storage_error
 from itx_scraper.items import Document
@@ -259,11 +259,20 @@ def _pace(url: str, outcome: Outcome) -> None:
     host = (split(url) or ("", "", 0))[1]
     wait = outcome.not_before.get(host, 0.0) - time.monotonic()
     if wait > 0:
-        time.sleep(wait)
+        with interrupt.abandonable():  # a signal ends the wait at once
+            time.sleep(wait)
 
 
 def _get(url: str, policy: Policy, extra: dict[str, str], outcome: Outcome) -> Answer:
-    """One GET, no redirects followed (call :func:`_pace` first); raises :class:`Failed`."""
+    """One GET, no redirects followed (call :func:`_pace` first); raises :class:`Failed`.
+
+    It writes nothing, so a signal may abandon it anywhere (a trickling server does not hold
+    a SIGTERM back until the timeout)."""
+    with interrupt.abandonable():
+        return _download(url, policy, extra, outcome)
+
+
+def _download(url: str, policy: Policy, extra: dict[str, str], outcome: Outcome) -> Answer:
     parts = split(url)
     assert parts is not None
     scheme, host, port = parts

@@ -93,6 +93,8 @@ DOWNLOADER_MIDDLEWARES = {
     "itx_scraper.middlewares.RetryAfterMiddleware": 555,
     "itx_scraper.middlewares.ConditionalGetMiddleware": 560,
 }
+# Next to the spider: a signal may cut a callback's parse short (core/interrupt.py).
+SPIDER_MIDDLEWARES = {"itx_scraper.middlewares.AbandonableParseMiddleware": 1100}
 ITEM_PIPELINES = {"itx_scraper.pipelines.StorePipeline": 300}
 
 # itx-scraper's own settings; `run` fills them from the config.

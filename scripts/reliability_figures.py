@@ -167,7 +167,70 @@ def main() -> int:
             f"- **Secrets:** {r['tokens']} planted tokens searched in {r['places']} places "
             f"(stdout, stderr at -vv, database, -wal, -shm): {r['occurrences']} occurrences."
         )
+    print_hardening(rows)
     return code
+
+
+def print_hardening(rows: list[dict]) -> None:
+    """The issue 13 cases: what each kind of test tried and what came out."""
+
+    def of(kind: str) -> list[dict]:
+        return [r for r in rows if r["kind"] == kind]
+
+    links, endpoints, signals = of("links"), of("endpoints"), of("signal")
+    bounded, masked, future = of("bounded"), of("masked"), of("future")
+    config, export, one_line = of("config"), of("export"), of("one_line")
+    contact, schema = of("contact"), of("schema")
+    if links:
+        print(
+            f"- **Links and redirects:** {len(links)} cases ("
+            + "; ".join(r["case"] for r in links)
+            + f"): {sum(r.get('stored_bytes', 0) for r in links)} bytes of a linked local file "
+            "or token in any database file; exits "
+            + ", ".join(sorted({str(r["exit"]) for r in links}))
+            + "."
+        )
+    for r in endpoints:
+        print(
+            f"- **Endpoints:** {r['case']}: {r['listening']} listening TCP ports, "
+            f"{r['job_files']} job files."
+        )
+    if signals:
+        print(
+            f"- **Signals:** {len(signals)} cases ("
+            + "; ".join(f"{r['case']} → exit {r['exit']}" for r in signals)
+            + "), each with its runs row closed, no traceback."
+        )
+    if bounded:
+        print(
+            f"- **Bounded pages:** {len(bounded)} cases ("
+            + "; ".join(f"{r['case']} → `{r['expected']}`" for r in bounded)
+            + f"); most lines executed to refuse a nested page: "
+            f"{max((r.get('lines', 0) for r in bounded), default=0):,}."
+        )
+    if masked:
+        print(
+            f"- **Malformed destinations:** {len(masked)} schemes ("
+            + ", ".join(r["scheme"] for r in masked)
+            + f"), {sum(r['tokens'] for r in masked)} planted tokens searched in "
+            f"{sum(r['places'] for r in masked)} places: "
+            f"{sum(r['occurrences'] for r in masked)} occurrences."
+        )
+    if future:
+        print(
+            f"- **Future months and history files:** {len(future)} cases ("
+            + "; ".join(r["case"] for r in future)
+            + ")."
+        )
+    small = [(config, "bad config values"), (export, "export targets"), (schema, "newer schema")]
+    small += [(one_line, "one-line errors"), (contact, "first contact")]
+    parts = [
+        f"{len(group)} {label} (exit {', '.join(sorted({str(r['exit']) for r in group}))})"
+        for group, label in small
+        if group
+    ]
+    if parts:
+        print("- **Inputs:** " + "; ".join(parts) + "; no traceback in any.")
 
 
 if __name__ == "__main__":

@@ -191,7 +191,7 @@ def test_a_5xx_is_retried_and_the_error_says_how_often(tmp_path: Path, loopback:
     """The other side of the rule above: server errors are retried (with backoff)."""
     config = tmp_path / "itx.toml"
     config.write_text(
-        '[http]\ndelay = 0.0\ntimeout = 10.0\nretries = 2\n[run]\nsources = ["sbp_ebops"]\n'
+        '[http]\ndelay = 0.0\ntimeout = 120.0\nretries = 2\n[run]\nsources = ["sbp_ebops"]\n'
         f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n'
     )
     loopback.serve(PATH, b"busy", status=503, headers={"Content-Type": "text/plain"})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,21 +60,42 @@ def destinations(config: Config) -> list[Destination]:
     import apprise  # only when there is a destination: importing it costs a third of a second
 
     for url in config.notify_urls:
-        service = apprise.Apprise.instantiate(url)
+        with unquoted_apprise():
+            service = apprise.Apprise.instantiate(url)
         if not service:
-            raise DestinationError(f"not a valid Apprise URL: {mask_url(url)}")
+            raise DestinationError(
+                f"not a valid Apprise URL: {mask_url(url)} (the rest is not shown, it may hold"
+                " a token; `apprise --dry-run -vv URL` tells what is wrong)"
+            )
         found.append(Destination(service, frozenset()))
     if config_file:
         loaded = apprise.AppriseConfig()
-        if not loaded.add(str(Path(config_file))):
-            raise DestinationError(f"cannot read Apprise config {config_file}")
-        services = loaded.services()
+        with unquoted_apprise():
+            if not loaded.add(str(Path(config_file))):
+                raise DestinationError(f"cannot read Apprise config {config_file}")
+            services = loaded.services()
         if not services:  # Apprise only logs a warning when the YAML does not load
             raise DestinationError(f"Apprise config {config_file} defines no usable URL")
         for service in services:
             found.append(Destination(service, frozenset(str(tag) for tag in service.tags)))
     unique = {d.key: d for d in found}
     return list(unique.values())
+
+
+@contextmanager
+def unquoted_apprise() -> Iterator[None]:
+    """Keep Apprise's messages about a URL it is parsing off our log: its warnings quote the
+    URL's parts ("An invalid ntfy Mode (...)", "Could not load ... URL: ntfy://user:p...")."""
+    apprise_logger = logging.getLogger("apprise")
+    propagate = apprise_logger.propagate
+    sink = logging.NullHandler()  # without any handler, logging's last resort would print
+    apprise_logger.addHandler(sink)
+    apprise_logger.propagate = False
+    try:
+        yield
+    finally:
+        apprise_logger.propagate = propagate
+        apprise_logger.removeHandler(sink)
 
 
 def for_route(all_destinations: Iterable[Destination], route: str) -> list[Destination]:

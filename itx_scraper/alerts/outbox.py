@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from itx_scraper.alerts import notify
 from itx_scraper.alerts.events import Event
 from itx_scraper.alerts.messages import render
-from itx_scraper.core import clock
+from itx_scraper.core import clock, interrupt
 from itx_scraper.core.faults import checkpoint
 
 if TYPE_CHECKING:
@@ -127,6 +127,7 @@ class Outbox:
                 )
                 counts["given_up"] += 1
                 continue
+            interrupt.check()  # a signal stops between messages: the rest stay pending
             checkpoint("deliver.before_send")
             result = notify.send(
                 destination,

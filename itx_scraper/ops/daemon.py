@@ -31,6 +31,7 @@ MAX_JITTER = 60.0  # the default jitter is a tenth of the gap, at most this
 
 logger = logging.getLogger(__name__)
 KILL_GRACE = 30.0  # seconds between SIGTERM and SIGKILL for a cycle over its timeout
+SIGNAL_POLL = 0.2  # seconds between looks at the signal count while a cycle runs
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,28 @@ def run_cycle(command: Sequence[str], stop: StopRequest, timeout: float) -> int:
     """Run one cycle to its end and return its exit code (negative: killed by that signal).
 
     The child gets its own session, so a Ctrl-C meant for the daemon does not cut the
-    cycle short; the daemon waits for it.
+    cycle short; the daemon waits for it. The first signal is acknowledged in the log (a
+    signal handler must not log); the second one has the handler send SIGTERM to the cycle,
+    which then stops within seconds and exits 143.
     """
     child = subprocess.Popen(list(command), start_new_session=True)
     stop.child = child
+    deadline = time.monotonic() + timeout
+    told = 0
     try:
-        return child.wait(timeout=timeout)
+        while True:
+            try:
+                return child.wait(timeout=max(0.0, min(SIGNAL_POLL, deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    raise
+            if stop.signals > told:
+                told = stop.signals
+                logger.info(
+                    "signal received: stopping after this cycle (send another to end it now)"
+                    if told == 1
+                    else "second signal: ending the running cycle"
+                )
     except subprocess.TimeoutExpired:
         logger.error("cycle exceeded %.0f s; terminating it", timeout)
         os.killpg(child.pid, signal.SIGTERM)
@@ -175,6 +192,14 @@ def report_exit(number: int, code: int, seconds: float) -> None:
         )
     elif code == exitcodes.LOCKED:
         logger.warning("cycle %d skipped: another run holds the lock (exit 75)", number)
+    elif code - 128 in (signal.SIGTERM, signal.SIGINT):
+        logger.warning(
+            "cycle %d was interrupted by %s after %.1f s (exit %d)",
+            number,
+            signal.Signals(code - 128).name,
+            seconds,
+            code,
+        )
     elif code < 0:
         logger.error(
             "cycle %d was killed by signal %d after %.1f s; continuing", number, -code, seconds

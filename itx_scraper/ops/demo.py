@@ -63,9 +63,10 @@ def notify_target(url: str) -> str:
     """Apprise's privacy rendering of ``url``; the raw URL is never printed."""
     import apprise
 
-    from itx_scraper.alerts.notify import mask_url
+    from itx_scraper.alerts.notify import mask_url, unquoted_apprise
 
-    service = apprise.Apprise.instantiate(url)
+    with unquoted_apprise():
+        service = apprise.Apprise.instantiate(url)
     if not service:
         raise DemoUsageError(f"--notify: not a valid Apprise URL: {mask_url(url)}")
     return str(service.url(privacy=True))

@@ -14,7 +14,7 @@ from typing import Any
 
 from itx_scraper import ingest, preflight
 from itx_scraper.alerts.outbox import Outbox
-from itx_scraper.core import clock, exitcodes
+from itx_scraper.core import clock, exitcodes, interrupt
 from itx_scraper.core.config import DEFAULT_DB, WORKBOOK_SPIDER, Config, SourceConfig
 from itx_scraper.core.errors import LockedError
 from itx_scraper.core.faults import checkpoint
@@ -110,19 +110,24 @@ class RunSummary:
         return exitcodes.OK
 
     def as_dict(self) -> dict[str, Any]:
-        counts: dict[str, int] = {}
-        for fetch in self.fetches:
-            counts[fetch["status"]] = counts.get(fetch["status"], 0) + 1
         return {
             "run_id": self.run_id,
             "exit_code": self.exit_code,
             "sources": self.sources,
-            "fetches": counts,
+            "fetches": _counts(self.fetches),
             "bytes": sum(fetch["bytes"] or 0 for fetch in self.fetches),
             "errors": self.source_errors,
             "alerts": self.alerts,
             "deliveries": self.deliveries,
         }
+
+
+def _counts(fetches: list[dict[str, Any]]) -> dict[str, int]:
+    """Fetches per status (ok, not_modified, error)."""
+    counts: dict[str, int] = {}
+    for fetch in fetches:
+        counts[fetch["status"]] = counts.get(fetch["status"], 0) + 1
+    return counts
 
 
 def spider_arguments(store: Store, sources: list[str]) -> dict[str, dict[str, Any]]:
@@ -247,7 +252,23 @@ def crawl(
         reactor.callLater(0, lambda: reactor.running and reactor.stop())  # type: ignore
 
     DeferredList(chains, consumeErrors=True).addBoth(stop)
-    process.start(stop_after_crawl=False)
+    # Our signal handler, not Scrapy's: Scrapy's graceful stop waits for every download in
+    # flight (up to the timeout), its second signal stops a reactor that may not run.
+    with interrupt.on_stop(lambda: reactor.callFromThread(halt, reactor)):
+        process.start(stop_after_crawl=False, install_signal_handlers=False)
+    interrupt.check()
+
+
+def halt(reactor: Any) -> None:
+    """Stop the crawl now (after a signal): in-flight downloads are dropped, not awaited.
+
+    ``crash`` skips the shutdown triggers, Scrapy's graceful close among them; the reactor's
+    thread pool (DNS lookups) is stopped here instead, so that the process can exit. Every
+    database write already happened in full: the pipeline runs between reactor events.
+    """
+    if reactor.running:
+        reactor.crash()
+        reactor.getThreadPool().stop()
 
 
 def crawl_sources(config: Config, sources: list[str]) -> dict[str, SourceConfig]:
@@ -384,7 +405,18 @@ def run(
     verbose: bool = False,
     echo: Callable[[str], None] = print,
 ) -> RunSummary:
-    """One complete cycle; the caller turns the summary into output and an exit code."""
+    """One complete cycle; the caller turns the summary into output and an exit code.
+
+    SIGTERM or SIGINT raise :class:`~itx_scraper.core.interrupt.Interrupted` within seconds
+    (see core/interrupt.py); the ``runs`` row is then closed as ``interrupted``.
+    """
+    with interrupt.handling():
+        return _locked_run(config, dry_run=dry_run, verbose=verbose, echo=echo)
+
+
+def _locked_run(
+    config: Config, *, dry_run: bool, verbose: bool, echo: Callable[[str], None]
+) -> RunSummary:
     checkpoint("run.start")
     store = open_store(config)
     try:
@@ -398,7 +430,17 @@ def run(
             run_id = store.start_run(sources, os.getpid())
             checkpoint("run.started")
             try:
+                interrupt.check()
                 summary = _cycle(store, config, sources, run_id, prepared, dry_run, verbose, echo)
+            except interrupt.Interrupted as exc:
+                store.finish_run(
+                    run_id,
+                    status="interrupted",
+                    exit_code=exc.exit_code,
+                    counts={"fetches": _counts(store.run_fetches(run_id))},
+                    errors={"run": str(exc)},
+                )
+                raise
             except BaseException as exc:  # the runs row must not stay 'running' (status)
                 store.finish_run(
                     run_id,
@@ -437,6 +479,7 @@ def _cycle(
         checkpoint("crawl.before")
         fetch(store, config, sources, run_id=run_id, silent=prepared.was_empty, verbose=verbose)
         checkpoint("crawl.after")
+    interrupt.check()
     record_silent_spiders(store, config, run_id, sources)
     outbox = Outbox(config)
     ops_alerts = checks.check(store, config, sources, outbox)  # source_error, overdue, ...

@@ -12,7 +12,15 @@ from typing import Any
 
 from itx_scraper.core.errors import LayoutError, NotADocumentError
 from itx_scraper.parsers.sniff import detect_format
-from itx_scraper.parsers.statement import DROP_TAGS, PKT, clean_line, element_text, parse_date, soup
+from itx_scraper.parsers.statement import (
+    DROP_TAGS,
+    PKT,
+    clean_line,
+    element_text,
+    parse_date,
+    remove_all,
+    soup,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +139,5 @@ def _html_text(markup: str) -> str:
     if not markup:
         return ""
     fragment = soup(markup)
-    for tag in fragment.find_all(DROP_TAGS):
-        tag.decompose()
+    remove_all(fragment.find_all(DROP_TAGS))
     return element_text(fragment)

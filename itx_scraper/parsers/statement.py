@@ -10,21 +10,27 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4 import (
+    BeautifulSoup,
+    MarkupResemblesLocatorWarning,
+    NavigableString,
+    Tag,
+    XMLParsedAsHTMLWarning,
+)
 
-from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError
+from itx_scraper.core.errors import LayoutError, NotADocumentError, ParseError, TooLargeError
+from itx_scraper.core.faults import checkpoint
 from itx_scraper.core.periods import format_range, month_number
 from itx_scraper.core.sources import ICT
+from itx_scraper.extract import MAX_TEXT_BYTES
 from itx_scraper.items import Observation
 from itx_scraper.parsers import article
 from itx_scraper.parsers.sniff import detect_format
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
-
-    from bs4 import Tag
+    from collections.abc import Iterable, Iterator, Sequence
 
     from itx_scraper.extract import Fact
 
@@ -32,6 +38,10 @@ PKT = timezone(timedelta(hours=5), "PKT")  # dates of Pakistani statements are l
 MIN_BODY_CHARS = 200  # a detail page whose article text is shorter lost its body (issue 15)
 # Tags whose text is never part of a statement (scripts may hold broken or hostile code).
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "svg", "form")
+# Real pages nest a few dozen levels; a hostile one nests thousands to make every walk slow.
+MAX_DEPTH = 500
+# News and statement pages weigh well under 1 MB; parsing HTML costs seconds per MB.
+MAX_PAGE_BYTES = 5_000_000
 
 
 class MissingDateError(LayoutError):
@@ -76,18 +86,37 @@ class StatementPage:
 # -- HTML pages ------------------------------------------------------------------------------
 
 
+class _BoundedSoup(BeautifulSoup):
+    """A tree that refuses to grow deeper than MAX_DEPTH while it is being built, so that a
+    hostile page costs no more than the first MAX_DEPTH levels of it."""
+
+    def pushTag(self, tag: Tag) -> None:
+        if len(self.tagStack) > MAX_DEPTH:
+            raise LayoutError(f"HTML nested more than {MAX_DEPTH} elements deep")
+        super().pushTag(tag)
+
+
 def soup(markup: str | bytes) -> BeautifulSoup:
-    """BeautifulSoup with the stdlib parser; its 'looks like a URL/XML' hints are not errors."""
+    """BeautifulSoup with the stdlib parser; its 'looks like a URL/XML' hints are not errors.
+
+    A page nested more than MAX_DEPTH elements deep is a LayoutError.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        return BeautifulSoup(markup, "html.parser")
+        return _BoundedSoup(markup, "html.parser")
 
 
 def check_html(body: bytes, content_type: str | None = None) -> None:
-    """Refuse what is not a whole HTML page: empty, another format, random bytes, truncated."""
+    """Refuse what is not a whole HTML page: empty, another format, random bytes, truncated,
+    or too large to be a statement page (MAX_PAGE_BYTES)."""
     if not body.strip():
         raise NotADocumentError("empty page")
+    if len(body) > MAX_PAGE_BYTES:
+        raise TooLargeError(
+            f"HTML page of {len(body):,} bytes; statement pages are read up to"
+            f" {MAX_PAGE_BYTES:,} bytes"
+        )
     fmt = detect_format(body)
     if fmt not in ("html", "unknown"):
         raise NotADocumentError(f"expected an HTML page but got a {fmt} document")
@@ -117,9 +146,9 @@ def parse_page(
     """
     check_html(body, content_type)
     page = soup(text)
+    checkpoint("parse.page")  # tests signal a run here, in the middle of a parse
     json_ld = _json_ld_date(page) if "json-ld" in selectors.date else None
-    for tag in page.find_all(DROP_TAGS):
-        tag.decompose()
+    remove_all(page.find_all(DROP_TAGS))
     title = _first_text(page, selectors.title) or (listed_title or "").strip()
     if not title:
         raise LayoutError(f"no title found (selectors {', '.join(selectors.title)})")
@@ -137,6 +166,7 @@ def parse_page(
             f"empty article body: {len(body_text)} characters, fewer than {MIN_BODY_CHARS}"
             f" (selectors {', '.join(selectors.body)})"
         )
+    check_text_size(body_text)
     raw_date = _first_date_text(page, selectors.date, json_ld)
     if raw_date is None:
         if listed_date is None:
@@ -235,15 +265,17 @@ def _body_text(page: BeautifulSoup, selectors: PageSelectors) -> str:
         elements = page.select(selector)
         if not elements:
             continue
-        for element in elements:
-            for junk in [*element.select(", ".join(selectors.drop))] if selectors.drop else []:
-                junk.decompose()
+        if selectors.drop:
+            drop = ", ".join(selectors.drop)
+            remove_all(junk for element in elements for junk in element.select(drop))
         text = "\n\n".join(block for element in elements if (block := element_text(element)))
         if text:
             return text
     return ""
 
 
+PARAGRAPH = "\n\n"
+_PARAGRAPH_RE = re.compile(r"\n\s*\n")
 BLOCK_TAGS = (
     "p",
     "div",
@@ -263,17 +295,68 @@ BLOCK_TAGS = (
     "ul",
     "ol",
 )
+_BLOCKS = frozenset(BLOCK_TAGS)
 
 
-def element_text(element: Tag | BeautifulSoup) -> str:
-    """Text of an element with one paragraph per block element, whitespace collapsed."""
-    for br in element.find_all("br"):
-        br.replace_with("\n\n")
-    for block in element.find_all(BLOCK_TAGS):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
-    paragraphs = (clean_line(part) for part in re.split(r"\n\s*\n", element.get_text()))
+def element_text(element: Tag) -> str:
+    """Text of an element with one paragraph per block element, whitespace collapsed.
+
+    One walk over the tree with an explicit stack: linear in the page's size at any depth, and
+    the tree is left as it was. The text is what ``get_text()`` gives with a paragraph break
+    around every block element and in place of every ``<br>``.
+    """
+    kept = element.interesting_string_types or Tag.MAIN_CONTENT_STRING_TYPES
+    if isinstance(kept, type):
+        kept = {kept}
+    pieces: list[str] = []
+    # Each entry: the children still to visit, and whether a block ends after them.
+    stack: list[tuple[Iterator[Any], bool]] = [(iter(element.contents), False)]
+    while stack:
+        children, ends_block = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if ends_block:
+                pieces.append(PARAGRAPH)
+        elif isinstance(child, Tag):
+            if child.name == "br":
+                pieces.append(PARAGRAPH)  # its contents (none in HTML) are dropped with it
+                continue
+            is_block = child.name in _BLOCKS
+            if is_block:
+                pieces.append(PARAGRAPH)
+            stack.append((iter(child.contents), is_block))
+        elif isinstance(child, NavigableString) and type(child) in kept:
+            pieces.append(child)
+    paragraphs = (clean_line(part) for part in _PARAGRAPH_RE.split("".join(pieces)))
     return "\n\n".join(part for part in paragraphs if part)
+
+
+def remove_all(elements: Iterable[Tag]) -> None:
+    """Take ``elements`` out of the tree, in time linear in the page.
+
+    bs4's ``decompose`` looks for each element among its siblings from the first one: a page
+    with 100,000 ``<script>`` siblings would cost 100,000 squared steps. Here each parent's
+    children are listed once and the elements leave from the last to the first, each with its
+    known position.
+    """
+    doomed: dict[int, tuple[Tag, set[int]]] = {}
+    for element in elements:
+        if element.parent is not None:
+            doomed.setdefault(id(element.parent), (element.parent, set()))[1].add(id(element))
+    for parent, children in doomed.values():
+        positions = [i for i, child in enumerate(parent.contents) if id(child) in children]
+        for position in reversed(positions):
+            parent.contents[position].extract(_self_index=position)
+
+
+def check_text_size(text: str) -> None:
+    """A statement's text over MAX_TEXT_BYTES (1 MB) is no statement: a LayoutError."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_TEXT_BYTES:
+        raise LayoutError(
+            f"statement text is {size:,} bytes; at most {MAX_TEXT_BYTES:,} bytes (1 MB) are read"
+        )
 
 
 def clean_line(text: str) -> str:

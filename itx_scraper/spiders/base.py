@@ -58,7 +58,7 @@ class DocumentSpider(scrapy.Spider):
         """Whether a link found on a page may be fetched; a refused one is skipped, logged at -v."""
         reason = refusal(url, self.allowed_origins)
         if reason:
-            self.logger.debug("skipping link %s: %s", url[:200], reason)
+            self.logger.info("skipping link %s: %s", url[:200], reason)
         return reason is None
 
     def document_request(

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from itx_scraper.parsers.statement import PageSelectors, decode_news_token, soup
-from itx_scraper.spiders.statement import StatementSpider, response_text
+from itx_scraper.parsers.statement import PageSelectors, decode_news_token
+from itx_scraper.spiders.statement import StatementSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -53,11 +53,10 @@ class MoittSpider(StatementSpider):
             yield self.document_request(url, self.parse, itx_list_page=1)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        doc, readable = self.list_page(response)
-        if not readable:
+        doc, page = self.html_list_page(response)
+        if page is None:
             yield doc
             return
-        page = soup(response_text(response))
         links: dict[str, str] = {}
         for anchor in page.select("a[href]"):
             href = str(anchor.get("href"))

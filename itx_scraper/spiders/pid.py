@@ -9,8 +9,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from itx_scraper.parsers.statement import PageSelectors, parse_date, soup
-from itx_scraper.spiders.statement import StatementSpider, response_text
+from itx_scraper.parsers.statement import PageSelectors, parse_date
+from itx_scraper.spiders.statement import StatementSpider
 
 if TYPE_CHECKING:
     from bs4 import Tag
@@ -77,12 +77,12 @@ class PidSpider(StatementSpider):
         yield self.document_request(self.urls[0], self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        doc, readable = self.list_page(response)
-        if not readable:
+        doc, page = self.html_list_page(response)
+        if page is None:
             yield doc
             return
         listed: dict[int, tuple[date | None, str]] = {}
-        for anchor in soup(response_text(response)).select(SELECTORS.detail_link):
+        for anchor in page.select(SELECTORS.detail_link):
             match = SELECTORS.detail_id.search(str(anchor.get("href")))
             if match:
                 listed.setdefault(int(match.group(1)), (listed_date(anchor), anchor.get_text(" ")))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlparse
 
-from itx_scraper.parsers.statement import PageSelectors, parse_date, soup
-from itx_scraper.spiders.statement import StatementSpider, response_text
+from itx_scraper.parsers.statement import PageSelectors, parse_date
+from itx_scraper.spiders.statement import StatementSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -56,11 +56,10 @@ class PsebSpider(StatementSpider):
             yield self.document_request(url, self.parse, itx_list_page=1)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        doc, readable = self.list_page(response)
-        if not readable:
+        doc, page = self.html_list_page(response)
+        if page is None:
             yield doc
             return
-        page = soup(response_text(response))
         items = []
         for item in page.select(SELECTORS.item):
             link = item.select_one(SELECTORS.item_link)

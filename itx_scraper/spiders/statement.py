@@ -17,8 +17,10 @@ from itx_scraper.parsers.statement import (
     PageSelectors,
     StatementPage,
     check_html,
+    check_text_size,
     is_statement,
     parse_page,
+    soup,
     statement_body,
     statement_observations,
 )
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     import scrapy
-    from bs4 import Tag
+    from bs4 import BeautifulSoup, Tag
     from scrapy.http import Response
 
     from itx_scraper.items import Document
@@ -197,6 +199,17 @@ class StatementSpider(DocumentSpider):
             listed_title=listed_title,
         )
 
+    def html_list_page(self, response: Response) -> tuple[Document, BeautifulSoup | None]:
+        """The Document of an HTML list page and its tree; no tree when it cannot be read
+        (the Document then says why: an error page, not HTML, nested too deep)."""
+        doc, readable = self.list_page(response)
+        if not readable:
+            return doc, None
+        try:
+            return doc, soup(response_text(response))
+        except ParseError as exc:
+            return self.error(doc, exc), None
+
     def detail(
         self,
         response: Response,
@@ -230,6 +243,7 @@ class StatementSpider(DocumentSpider):
     def statement(self, doc: Document, page: StatementPage, doc_key: str) -> Document:
         """Filter by topic (English or Urdu), extract the figures, and fill in the release."""
         full_text = page.full_text
+        check_text_size(full_text)  # a feed item's own text is bounded like a page's
         if not is_statement(full_text):
             return self.skipped(doc, "not an IT export statement with a Pakistan context")
         rows = statement_observations(extract(full_text, page.published))

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -580,7 +580,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         """``best_monthly`` as the database knew it at the end of ``day`` (UTC).
 
-        Only releases retrieved before the next midnight count; the ranking is that of
+        Only releases retrieved on or before that day (UTC dates) count; the ranking is that of
         ``best_observations`` (source rank, then the latest stored).
         """
         return self._query(
@@ -598,9 +598,9 @@ class Store:
                        JOIN releases r ON r.id = o.release_id
                        LEFT JOIN source_ranks s ON s.source = r.source
                        WHERE o.series = ? AND o.flow = ? AND o.months = 1
-                         AND r.retrieved_at < ?
+                         AND substr(r.retrieved_at, 1, 10) <= ?
                    ) WHERE choice = 1 ORDER BY period""",
-            [series, flow, (day + timedelta(days=1)).isoformat()],
+            [series, flow, day.isoformat()],  # the day itself: 9999-12-31 has no next day
         )
 
     def export_best(self, series: Sequence[str] = ()) -> list[dict[str, Any]]:
