@@ -45,14 +45,11 @@ async def sleep(seconds: float) -> None:
     await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
-class ConditionalGetMiddleware:
-    """Send back the ETag and Last-Modified of the last parsed release from the same URL;
-    for a request made for several sources (watches of one workbook), only when each one's
-    last parsed release carries the same validators.
+class RunDatabase:
+    """Base of the middlewares that use the run's database: opened on first need (None while
+    there is none yet), closed when the spider closes."""
 
-    Reads the run's database read-only, opened on the first request that needs it and
-    closed when the spider closes.
-    """
+    readonly = True
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -69,18 +66,31 @@ class ConditionalGetMiddleware:
             self._store.close()
             self._store = None
 
+    def store(self) -> Store | None:
+        if self._store is None:
+            path = database_path(self.crawler.settings)
+            if not path.exists():
+                return None
+            self._store = Store.open(path, readonly=self.readonly)
+        return self._store
+
+
+class ConditionalGetMiddleware(RunDatabase):
+    """Send back the ETag and Last-Modified of the last parsed release from the same URL;
+    for a request made for several sources (watches of one workbook), only when each one's
+    last parsed release carries the same validators. Reads the database read-only.
+    """
+
     def process_request(self, request: Request) -> None:
         checkpoint("fetch.request")
         # A workbook shared by several watches is one request for all of them.
         sources = request.meta.get("itx_sources") or [request.meta.get("itx_source")]
         if not all(sources) or request.meta.get("itx_unconditional"):
             return
-        if self._store is None:
-            path = database_path(self.crawler.settings)
-            if not path.exists():
-                return  # nothing stored yet: an unconditional first fetch
-            self._store = Store.open(path, readonly=True)
-        found = {self._store.validators(source, request.url) for source in sources}
+        store = self.store()
+        if store is None:
+            return  # nothing stored yet: an unconditional first fetch
+        found = {store.validators(source, request.url) for source in sources}
         if len(found) != 1:
             return  # one of them lacks this version (new, or it failed to parse): fetch it all
         etag, last_modified = found.pop()
@@ -282,7 +292,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
 
-class CachedRobotsTxtMiddleware:
+class CachedRobotsTxtMiddleware(RunDatabase):
     """Scrapy's robots.txt check, with the copy kept in the database for a day (robots.py).
 
     In place of Scrapy's RobotsTxtMiddleware: the same rule as the pre-flight request, and a
@@ -290,26 +300,16 @@ class CachedRobotsTxtMiddleware:
     A robots.txt that cannot be fetched allows the request, as in Scrapy.
     """
 
+    readonly = False  # it keeps the copy it fetched
+
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured
-        self.crawler = crawler
+        super().__init__(crawler)
         self.user_agent = str(
             crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings["USER_AGENT"]
         )
         self._answers: dict[str, Robots | Deferred[Robots | None] | None] = {}
-        self._store: Store | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        middleware = cls(crawler)
-        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
-        return middleware
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
 
     async def process_request(self, request: Request) -> None:
         if request.meta.get("dont_obey_robotstxt"):
@@ -368,17 +368,15 @@ class CachedRobotsTxtMiddleware:
 
     def _open_store(self) -> Store | None:
         """The run's database, where robots.txt is kept; None when there is none (yet)."""
-        if self._store is None:
-            path = database_path(self.crawler.settings)
-            if not path.exists():
-                return None
-            try:
-                self._store = Store.open(path)
-                self._store.robots_txt("")  # a database not migrated yet has no such table
-            except ItxError as exc:
-                logger.info("robots.txt is not kept in %s: %s", path, exc)
-                self.close()
-        return self._store
+        try:
+            store = self.store()
+            if store is not None:
+                store.robots_txt("")  # a database not migrated yet has no such table
+            return store
+        except ItxError as exc:
+            logger.info("robots.txt is not kept: %s", exc)
+            self.close()
+            return None
 
 
 class PrefetchedMiddleware:

@@ -6,6 +6,8 @@ import datetime as dt
 import io
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -206,13 +208,36 @@ def is_panic(exc: BaseException) -> bool:
     return type(exc).__name__ == "PanicException"
 
 
+class CalamineStage:
+    """What :func:`calamine_errors` was doing, for its message ('open', 'read sheet of')."""
+
+    def __init__(self) -> None:
+        self.doing = "open"
+
+
+@contextmanager
+def calamine_errors(fmt: str, body: bytes) -> Iterator[CalamineStage]:
+    """Turn whatever calamine raises on hostile bytes into NotADocumentError naming the stage;
+    the parser's own LayoutError and TooLargeError pass through."""
+    stage = CalamineStage()
+    try:
+        yield stage
+    except (LayoutError, TooLargeError):
+        raise
+    except Exception as exc:  # calamine raises many types on hostile bytes
+        raise unreadable_workbook(fmt, body, stage.doing, exc) from exc
+    except BaseException as exc:
+        if not is_panic(exc):
+            raise
+        raise unreadable_workbook(fmt, body, stage.doing, exc) from exc
+
+
 def _load_grid(body: bytes, fmt: str) -> tuple[str, Sequence[Sequence[object]]]:
     """Open the workbook with calamine and return the EBOPS sheet's name and full grid."""
-    stage = "open"
-    try:
+    with calamine_errors(fmt, body) as stage:
         workbook = python_calamine.load_workbook(io.BytesIO(body))
         name = _find_sheet(list(workbook.sheet_names))
-        stage = "read sheet of"
+        stage.doing = "read sheet of"
         sheet = workbook.get_sheet_by_name(name)
         end = sheet.end
         if end is None:
@@ -223,14 +248,6 @@ def _load_grid(body: bytes, fmt: str) -> tuple[str, Sequence[Sequence[object]]]:
             )
         # skip_empty_area=False keeps index == Excel coordinate - 1 (cell references stay true).
         grid: Sequence[Sequence[object]] = sheet.to_python(skip_empty_area=False)
-    except (LayoutError, TooLargeError):
-        raise
-    except Exception as exc:  # calamine raises many types on hostile bytes
-        raise unreadable_workbook(fmt, body, stage, exc) from exc
-    except BaseException as exc:
-        if not is_panic(exc):
-            raise
-        raise unreadable_workbook(fmt, body, stage, exc) from exc
     return name, grid
 
 

@@ -25,10 +25,9 @@ from itx_scraper.parsers.common import normalise_label
 from itx_scraper.parsers.ebops import (
     MAX_CELLS,
     PeriodHeader,
+    calamine_errors,
     cell_ref,
-    is_panic,
     parse_period_header,
-    unreadable_workbook,
 )
 from itx_scraper.parsers.sniff import check_zip_bomb, require_format
 
@@ -395,12 +394,11 @@ def _merge_map(
 def _load(body: bytes) -> tuple[str, list[_Sheet]]:
     fmt = require_format(body, None, {"xls", "xlsx"})
     check_zip_bomb(body)
-    stage = "open"
     sheets: list[_Sheet] = []
     total = 0
-    try:
+    with calamine_errors(fmt, body) as stage:
         workbook = python_calamine.load_workbook(io.BytesIO(body))
-        stage = "read a sheet of"
+        stage.doing = "read a sheet of"
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
             end = sheet.end
@@ -418,14 +416,6 @@ def _load(body: bytes) -> tuple[str, list[_Sheet]]:
             width = max((len(line) for line in grid), default=0)
             merges = _merge_map(sheet.merged_cell_ranges or [], len(grid), width, name)
             sheets.append(_Sheet(name, grid, merges, width))
-    except TooLargeError:
-        raise
-    except Exception as exc:  # calamine raises many types on hostile bytes
-        raise unreadable_workbook(fmt, body, stage, exc) from exc
-    except BaseException as exc:
-        if not is_panic(exc):
-            raise
-        raise unreadable_workbook(fmt, body, stage, exc) from exc
     return fmt, sheets
 
 
