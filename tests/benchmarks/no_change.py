@@ -90,14 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         ],
         [
             f"workbook: {what}",
-            (
-                f"itx-scraper run: median cpu {pairs.median('a', 'cpu'):.3f} s,"
-                f" wall {pairs.median('a', 'wall'):.2f} s, peak {pairs.median('a', 'rss_mb'):.0f} MB"
-            ),
-            (
-                f"urlwatch:        median cpu {pairs.median('b', 'cpu'):.3f} s,"
-                f" wall {pairs.median('b', 'wall'):.2f} s, peak {pairs.median('b', 'rss_mb'):.0f} MB"
-            ),
+            pairs.summary("a", "itx-scraper run:"),
+            pairs.summary("b", "urlwatch:       "),
             (
                 f"workbook answers in the paired runs, warm-ups included: {answers};"
                 f" robots.txt requests: {server.requests.count('/robots.txt')}"
