@@ -281,12 +281,7 @@ def crawl_sources(config: Config, sources: list[str]) -> dict[str, SourceConfig]
             name=WORKBOOK_SPIDER,
             urls=tuple(dict.fromkeys(watch.url for watch in watches)),
             enabled=True,
-            options={
-                "watches": [
-                    {key: row[key] for key in ("name", "url", "series", "part", "sheet")}
-                    for row in (watch.as_row() for watch in watches)
-                ]
-            },
+            options={"watches": watches},
         )
     return crawled
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Self
 
 from itx_scraper.core import config as config_module
-from itx_scraper.core.config import WATCH_FLOW, WORKBOOK_SPIDER
+from itx_scraper.core.config import WATCH_FLOW, WORKBOOK_SPIDER, WatchConfig
 from itx_scraper.core.errors import LayoutError, ParseError
 from itx_scraper.items import Document, Observation, ParsedDocument
 from itx_scraper.parsers.sbp_table import PERCENT, Table, read_table
@@ -19,28 +19,7 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 
-@dataclass(frozen=True)
-class Watch:
-    """Where one watched series is: its workbook URL, label, part and sheet."""
-
-    name: str
-    url: str
-    series: str
-    part: str | None = None
-    sheet: str | None = None
-
-    @classmethod
-    def of(cls, given: Mapping[str, Any]) -> Watch:
-        return cls(
-            str(given["name"]),
-            str(given["url"]),
-            str(given["series"]),
-            given.get("part"),
-            given.get("sheet"),
-        )
-
-
-def watch_document(table: Table, watch: Watch) -> ParsedDocument:
+def watch_document(table: Table, watch: WatchConfig) -> ParsedDocument:
     """A watch's figures from a workbook read once; LayoutError/ParseError when they cannot be
     read (a missing series or part, text in a figure cell, no monthly figure) or are not
     monthly (a fiscal-year-to-date column, whose figure under a month runs from July)."""
@@ -88,9 +67,9 @@ class SbpWorkbookSpider(DocumentSpider):
     name = WORKBOOK_SPIDER
 
     def __init__(
-        self, watches: Iterable[Mapping[str, Any]] = (), urls: Any = (), **kwargs: Any
+        self, watches: Iterable[WatchConfig | Mapping[str, Any]] = (), urls: Any = (), **kwargs: Any
     ) -> None:
-        chosen = [Watch.of(given) for given in watches]
+        chosen = [w if isinstance(w, WatchConfig) else WatchConfig(**w) for w in watches]
         # Every watch's URL is a configured URL: the offsite rule admits their hosts.
         super().__init__(urls=tuple(dict.fromkeys([*urls, *(w.url for w in chosen)])), **kwargs)
         self.watches = chosen
@@ -101,15 +80,11 @@ class SbpWorkbookSpider(DocumentSpider):
         if "watches" not in kwargs:
             settings = crawler.settings
             config = config_module.load(settings.get("ITX_CONFIG"), settings.get("ITX_DB"))
-            kwargs["watches"] = [
-                {"name": w.name, "url": w.url, "series": w.series, "part": w.part, "sheet": w.sheet}
-                for w in config.watches.values()
-                if w.enabled
-            ]
+            kwargs["watches"] = [w for w in config.watches.values() if w.enabled]
         return super().from_crawler(crawler, *args, **kwargs)
 
-    def by_url(self) -> dict[str, list[Watch]]:
-        grouped: dict[str, list[Watch]] = {}
+    def by_url(self) -> dict[str, list[WatchConfig]]:
+        grouped: dict[str, list[WatchConfig]] = {}
         for watch in self.watches:
             grouped.setdefault(watch.url, []).append(watch)
         return grouped
@@ -122,7 +97,7 @@ class SbpWorkbookSpider(DocumentSpider):
                 url, self.parse, itx_sources=tuple(watch.name for watch in watches)
             )
 
-    def _watches_of(self, meta: Mapping[str, Any]) -> list[Watch]:
+    def _watches_of(self, meta: Mapping[str, Any]) -> list[WatchConfig]:
         names = set(meta.get("itx_sources") or ())
         return [watch for watch in self.watches if watch.name in names]
 
@@ -143,7 +118,7 @@ class SbpWorkbookSpider(DocumentSpider):
         for watch in watches:
             yield self._watch(fetched, table, watch)
 
-    def _watch(self, fetched: Document, table: Table, watch: Watch) -> Document:
+    def _watch(self, fetched: Document, table: Table, watch: WatchConfig) -> Document:
         doc = replace(fetched, source=watch.name, observations=[])
         try:
             parsed = watch_document(table, watch)
