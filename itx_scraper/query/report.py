@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from itx_scraper.core.errors import ItxError
@@ -35,25 +35,36 @@ def _pct(new: float, old: float | None) -> str:
     return f"{(new / old - 1) * 100:+.1f}%" if old else ""
 
 
-def monthly_table(rows: Sequence[Mapping[str, Any]], months: int) -> str:
-    """The latest ``months`` months with MoM and YoY change (US$ million)."""
-    if not rows:
-        return "no monthly figures stored yet; run `itx-scraper run` first"
-    values = {Month.parse(r["period"]): float(r["usd_million"]) for r in rows}
+def _change_rows(
+    rows: Sequence[Mapping[str, Any]],
+    months: int,
+    value_key: str,
+    change: Callable[[float, float | None], str],
+) -> list[list[str]]:
+    """period, value, change from the month before and the year before, status, source."""
+    values = {Month.parse(r["period"]): float(r[value_key]) for r in rows}
     body = []
     for row in rows[-months:]:
         month = Month.parse(row["period"])
-        value = float(row["usd_million"])
+        value = float(row[value_key])
         body.append(
             [
                 row["period"],
                 f"{value:,.2f}",
-                _pct(value, values.get(month.shift(-1))),
-                _pct(value, values.get(month.shift(-12))),
+                change(value, values.get(month.shift(-1))),
+                change(value, values.get(month.shift(-12))),
                 row["status"] or "",
                 row["source"],
             ]
         )
+    return body
+
+
+def monthly_table(rows: Sequence[Mapping[str, Any]], months: int) -> str:
+    """The latest ``months`` months with MoM and YoY change (US$ million)."""
+    if not rows:
+        return "no monthly figures stored yet; run `itx-scraper run` first"
+    body = _change_rows(rows, months, "usd_million", _pct)
     return table(["period", "usd_million", "mom", "yoy", "status", "source"], body, {1, 2, 3})
 
 
@@ -66,21 +77,7 @@ def watch_table(rows: Sequence[Mapping[str, Any]], months: int) -> str:
     (differences, not percentages: a balance changes sign)."""
     if not rows:
         return "no monthly figures stored for this watch yet; run `itx-scraper run` first"
-    values = {Month.parse(r["period"]): float(r["value"]) for r in rows}
-    body = []
-    for row in rows[-months:]:
-        month = Month.parse(row["period"])
-        value = float(row["value"])
-        body.append(
-            [
-                row["period"],
-                f"{value:,.2f}",
-                _change(value, values.get(month.shift(-1))),
-                _change(value, values.get(month.shift(-12))),
-                row["status"] or "",
-                row["source"],
-            ]
-        )
+    body = _change_rows(rows, months, "value", _change)
     unit = "percent" if rows[-1].get("unit") == "percent" else "usd_million"
     headers = ["period", unit, "mom_change", "yoy_change", "status", "source"]
     return table(headers, body, {1, 2, 3})
