@@ -24,6 +24,7 @@ from itx_scraper.core.periods import (
 from itx_scraper.core.sources import ICT
 from itx_scraper.items import Observation
 from itx_scraper.parsers.common import ICT_MONTHLY_BOUNDS, normalise_label
+from itx_scraper.parsers.isolated import in_child
 from itx_scraper.parsers.sniff import check_zip_bomb, require_format
 
 if TYPE_CHECKING:
@@ -234,6 +235,14 @@ def calamine_errors(fmt: str, body: bytes) -> Iterator[CalamineStage]:
 
 def _load_grid(body: bytes, fmt: str) -> tuple[str, Sequence[Sequence[object]]]:
     """Open the workbook with calamine and return the EBOPS sheet's name and full grid."""
+    return in_child(lambda: _read_grid(body, fmt), describe=describe_workbook(fmt, body))
+
+
+def describe_workbook(fmt: str, body: bytes) -> str:
+    return f"the {fmt} workbook ({len(body):,} bytes)"
+
+
+def _read_grid(body: bytes, fmt: str) -> tuple[str, Sequence[Sequence[object]]]:
     with calamine_errors(fmt, body) as stage:
         workbook = python_calamine.load_workbook(io.BytesIO(body))
         name = _find_sheet(list(workbook.sheet_names))

@@ -27,8 +27,10 @@ from itx_scraper.parsers.ebops import (
     PeriodHeader,
     calamine_errors,
     cell_ref,
+    describe_workbook,
     parse_period_header,
 )
+from itx_scraper.parsers.isolated import in_child
 from itx_scraper.parsers.sniff import check_zip_bomb, require_format
 
 if TYPE_CHECKING:
@@ -394,6 +396,10 @@ def _merge_map(
 def _load(body: bytes) -> tuple[str, list[_Sheet]]:
     fmt = require_format(body, None, {"xls", "xlsx"})
     check_zip_bomb(body)
+    return fmt, in_child(lambda: _read_sheets(body, fmt), describe=describe_workbook(fmt, body))
+
+
+def _read_sheets(body: bytes, fmt: str) -> list[_Sheet]:
     sheets: list[_Sheet] = []
     total = 0
     with calamine_errors(fmt, body) as stage:
@@ -416,7 +422,7 @@ def _load(body: bytes) -> tuple[str, list[_Sheet]]:
             width = max((len(line) for line in grid), default=0)
             merges = _merge_map(sheet.merged_cell_ranges or [], len(grid), width, name)
             sheets.append(_Sheet(name, grid, merges, width))
-    return fmt, sheets
+    return sheets
 
 
 # ---------------------------------------------------------------- sheet analysis

@@ -18,11 +18,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import openpyxl
 import pytest
 from conftest import HANG_GUARD, HTTP_TIMEOUT, Loopback, wait_for
 from faultkit import (
     BIG,
     TRICKLE_BYTES,
+    WATCH,
     answered,
     cli_env,
     hits_on,
@@ -205,6 +207,52 @@ def test_xlsx_zip_bomb_is_refused_before_inflating(
         crashes=0,
         stored=0,
         peak_mb=round(peak_mb),
+    )
+
+
+def far_cell_xlsx() -> bytes:
+    """A 5 KB xlsx whose only cells, A1 and XFD1048576, ask calamine for a 512 GiB grid:
+    it aborts the process that reads it (Rust cannot report a failed allocation)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "EBOPS"
+    sheet["A1"] = "Exports of ICT services"
+    sheet["XFD1048576"] = 1
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_that_makes_the_reader_abort_fails_alone(
+    loopback: Loopback,
+    tmp_path: Path,
+) -> None:
+    """Before: the run died of SIGABRT (exit -6) with a Rust backtrace, its runs row left
+    'running'. Now each source that reads the file records one parse error and the run
+    ends as any run with a failed source does."""
+    body = far_cell_xlsx()
+    names = ("sbp_ebops", WATCH)
+    misbehave(loopback, "body", body=body, content_type="application/vnd.ms-excel")
+    configure(tmp_path, loopback.url("/ecodata/dt.xls"), names)
+    done = run_cli(tmp_path, "run")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "stack backtrace" not in done.stderr
+    db = tmp_path / "itx.db"
+    for name in names:
+        [row] = [r for r in fetches(db) if r["source"] == name]
+        assert (row["status"], row["error_class"]) == ("error", "parse"), row
+        assert "killed by SIGABRT" in row["error"], row
+        assert f"error: {name}: parse: cannot read the xlsx workbook" in done.stderr
+    assert sql(db, "SELECT status, exit_code FROM runs") == [("failed", 1)]
+    assert sql(db, "SELECT count(*) FROM observations") == [(0,)]
+    assert sql(db, "PRAGMA integrity_check") == [("ok",)]
+    report(
+        "hostile",
+        case=f"xlsx whose cells ask the reader for a 512 GiB grid ({len(body):,} B sent)",
+        sources=len(names),
+        expected="parse",
+        crashes=0,
+        stored=0,
     )
 
 
