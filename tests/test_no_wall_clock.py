@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -145,40 +146,9 @@ def test_no_test_sleeps_to_synchronise() -> None:
     )
 
 
-FLAGGED = [
-    'assert elapsed < 60, f"the demo took {elapsed:.1f} s"',
-    "assert time.monotonic() - sent < 10",
-    "assert done.seconds < case.timeout + 30",
-    "assert done.seconds > 1.5  # the pause happened",
-    "assert time.time() - started <= 5",
-    "assert perf_counter() - t0 < 0.1",
-    "assert 60 > elapsed",
-    "assert 0 < took < LIMIT",
-    "assert result.duration > 0.5",
-    "assert wall_seconds < 2 * BUDGET",
-    'assert fetch["duration_ms"] >= 900',
-    "assert (datetime.now() - t0).total_seconds() < 3",
-    "assert stats.latency_ms <= -(-5)",
-    "self.assertLess(elapsed, 60)",
-    'assert hits[1]["at"] - hits[0]["at"] >= 0.9',
-    "assert times[1] - times[0] >= 0.45",
-    "assert min(gaps) >= 0.25",
-    "assert b.at - a.done > 0.5",
-]
-NOT_FLAGGED = [
-    "assert loopback.pause_before(hits[1]) >= 1.0",
-    'assert fetch["duration_ms"] >= int(1000 * (hits[1].at - hits[0].at))',
-    "assert proc.wait(timeout=600) == 0",
-    'assert measured["maxrss_kb"] / 1024 < PEAK_MB_LIMIT',
-    'assert "next cycle in 2 s" in text',
-    "assert [backoff_seconds(n, 2.0, 10.0) for n in (1, 2)] == [2.0, 4.0]",
-    "assert retry_after_seconds('120', 300.0) == 120.0",
-    "assert len(hits) >= 3",
-    "assert b.at >= a.done  # an order, not a duration",
-    "assert counts[1] - counts[0] >= 20",
-    "elapsed = time.monotonic() - started",
-    "if elapsed > 5:\n    pass",
-]
+SAMPLES = tomllib.loads((TESTS / "data" / "wall_clock_samples.toml").read_text(encoding="utf-8"))
+FLAGGED: list[str] = SAMPLES["flagged"]
+NOT_FLAGGED: list[str] = SAMPLES["not_flagged"]
 
 
 @pytest.mark.parametrize("snippet", FLAGGED)
