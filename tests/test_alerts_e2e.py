@@ -431,3 +431,28 @@ def test_broken_apprise_file_is_a_configuration_error(tmp_path: Path, cli: Cli) 
     result = cli("run", process=False)  # stops before crawling: in-process is enough
     assert result.returncode == 2
     assert "defines no usable URL" in result.stderr
+
+
+def test_a_removed_destination_gives_up_aloud(
+    fy24: Replay, loopback: Loopback, cli: Cli, tmp_path: Path
+) -> None:
+    """A destination whose URL left the config (removed, or its token rotated) while a
+    delivery to it was pending: given up with one warning and an ops alert, never silently."""
+    config = tmp_path / "itx.toml"
+    old, other = loopback.hook("/hook"), loopback.hook("/other")
+    config.write_text(config.read_text().replace(f'"{old}"', f'"{old}", "{other}"'))
+    loopback.hook_status["/hook"] = 503
+    fy24.publish(Month(2023, 11), expect=1)  # /other has it; /hook's delivery stays pending
+    assert len(posted(loopback, "/other")) == 1
+    config.write_text(config.read_text().replace(f'"{old}", ', ""))
+    result = cli("run", env={"ITX_NOW": release_day(Month(2023, 11))})
+    db = tmp_path / "itx.db"
+    assert rows(db, "SELECT status, last_error FROM deliveries WHERE target LIKE '%/hook?%'") == [
+        ("given_up", "destination no longer configured")
+    ]
+    assert "is no longer configured; given up" in result.stderr
+    assert "Traceback" not in result.stderr
+    told = [t for t in titles(posted(loopback, "/other")) if "given up" in t]
+    assert len(told) == 1 and "/hook" in told[0], titles(posted(loopback, "/other"))
+    assert rows(db, "SELECT count(*) FROM alerts WHERE series = 'delivery'") == [(1,)]
+    assert result.returncode == 0, result.stderr  # the operator's own change, said aloud

@@ -93,8 +93,24 @@ class Outbox:
         dry_run: bool = False,
         attachments: Attachments | None = None,
     ) -> dict[str, int]:
-        """Drain the outbox once. Each success is committed right after its send."""
+        """Drain the outbox. Each success is committed right after its send. The ops alerts
+        that giving up raises are drained too, in the same call, not an hour later."""
         counts = {"sent": 0, "failed": 0, "given_up": 0, "printed": 0, "pending": 0}
+        # Bounded: an ops alert about a give-up never raises another (see _give_up).
+        while self._drain(store, counts, echo, dry_run, attachments):
+            pass
+        return counts
+
+    def _drain(
+        self,
+        store: Store,
+        counts: dict[str, int],
+        echo: Echo,
+        dry_run: bool,
+        attachments: Attachments | None,
+    ) -> bool:
+        """One pass over what is due; True when giving up raised new ops alerts."""
+        raised = False
         now = clock.now()
         for alert in store.undelivered_alerts():
             if store.alert_destinations_missing(alert["id"]):
@@ -104,7 +120,7 @@ class Outbox:
                 counts["printed"] += 1
         due = store.due_deliveries(clock.iso(now))
         if not due:
-            return counts
+            return raised
         available = {d.key: d for d in self.destinations}
         section = self.config.section("alerts")
         max_attempts = int(section["max_attempts"])
@@ -118,13 +134,13 @@ class Outbox:
                 counts["pending"] += 1
                 continue
             destination = available.get(delivery["destination"])
-            if destination is None:
-                store.record_delivery(
-                    delivery["id"],
-                    status="given_up",
-                    at=clock.iso(),
-                    error="destination no longer configured",
+            if destination is None:  # removed, or its URL changed (a rotated token)
+                logger.warning(
+                    "alert %s: its destination %s is no longer configured; given up",
+                    delivery["alert_id"],
+                    delivery["target"],
                 )
+                raised |= self._give_up(store, delivery, "destination no longer configured")
                 counts["given_up"] += 1
                 continue
             interrupt.check()  # a signal stops between messages: the rest stay pending
@@ -152,11 +168,8 @@ class Outbox:
                 result.error,
             )
             if attempts >= max_attempts:
-                store.record_delivery(
-                    delivery["id"], status="given_up", at=clock.iso(), error=result.error
-                )
+                raised |= self._give_up(store, delivery, result.error)
                 counts["given_up"] += 1
-                self._raise_give_up(store, delivery, destination, result.error)
                 continue
             # The first failure is retried on the next run; backoff starts with the second.
             wait = 0.0 if attempts == 1 else backoff * 2 ** (attempts - 2)
@@ -168,31 +181,36 @@ class Outbox:
                 next_attempt_at=clock.iso(now + timedelta(seconds=wait)) if wait else None,
             )
             checkpoint("deliver.failed")
-        return counts
+        return raised
 
-    def _raise_give_up(
-        self,
-        store: Store,
-        delivery: dict[str, Any],
-        destination: notify.Destination,
-        error: str | None,
-    ) -> None:
-        """Tell the ops route that a destination was given up on (but not about itself)."""
-        if delivery["kind"] == "source_error" and delivery["route"] == "ops":
-            return
-        event = Event(
+    def _give_up(self, store: Store, delivery: dict[str, Any], error: str | None) -> bool:
+        """Mark the delivery given up and tell the ops route (but not about itself), in one
+        transaction: a crash between the two would leave a give-up nobody hears of. True
+        when a new ops alert was recorded (to send, or to print where it has nowhere to go)."""
+        with store.transaction():
+            store.record_delivery(delivery["id"], status="given_up", at=clock.iso(), error=error)
+            checkpoint("deliver.given_up")
+            if delivery["kind"] == "source_error" and delivery["route"] == "ops":
+                return False
+            event = self._give_up_event(delivery, error)
+            return bool(self.record(store, [event], None, self._others(delivery)))
+
+    def _others(self, delivery: dict[str, Any]) -> list[notify.Destination]:
+        return [d for d in self.destinations if d.key != delivery["destination"]]
+
+    @staticmethod
+    def _give_up_event(delivery: dict[str, Any], error: str | None) -> Event:
+        target = delivery["target"]
+        return Event(
             "source_error",
             "delivery",
             "",
             {
-                "title": f"Alert delivery to {destination.target} given up",
+                "title": f"Alert delivery to {target} given up",
                 "text": (
                     f"Alert {delivery['alert_id']} ({delivery['kind']}: {delivery['title']}) "
-                    f"could not be delivered to {destination.target}: {error}"
+                    f"could not be delivered to {target}: {error}"
                 ),
             },
             discriminator=f"delivery-{delivery['id']}",
         )
-        others = [d for d in self.destinations if d.key != destination.key]
-        with store.transaction():
-            self.record(store, [event], None, others)

@@ -354,7 +354,41 @@ def test_every_checkpoint_in_the_code_is_tried() -> None:
     for path in (REPO / "itx_scraper").rglob("*.py"):
         names |= set(re.findall(r'checkpoint\("([a-z_.]+)"\)', path.read_text(encoding="utf-8")))
     tried = {p.split(":")[0] for p in MONTHLY_POINTS}
-    tried |= {"deliver.failed", "history.release", "history.observations"}
+    tried |= {"deliver.failed", "deliver.given_up", "history.release", "history.observations"}
     tried |= {"parse.page"}  # a statement page: test_signals.py kills (and signals) it there
     assert names == tried
     assert len(names) >= 20
+
+
+def test_kill_while_giving_up_a_delivery(
+    seeded: Path, monthly_reference: Reference, tmp_path: Path, loopback: Loopback
+) -> None:
+    """Giving up and telling the ops route are one commit: a kill between them must not
+    leave a delivery given up that no ops alert ever mentions."""
+    shutil.copy(seeded, tmp_path / "itx.db")
+    configure(tmp_path, loopback)
+    config = tmp_path / "itx.toml"
+    config.write_text(config.read_text() + "[alerts]\nmax_attempts = 1\n")
+    loopback.serve(PATH, workbook(), etag='"dec"')
+    loopback.hook_status["/hook-b"] = 500  # every delivery to b fails and is given up at once
+    db = tmp_path / "itx.db"
+    crashed = run_cli(tmp_path, "run", ITX_NOW=NOW, ITX_CRASH_AT="deliver.given_up:1")
+    assert crashed.returncode == KILLED, crashed.stderr
+    check_whole(db, monthly_reference)
+    assert sql(db, "SELECT count(*) FROM deliveries WHERE status = 'given_up'") == [(0,)]
+    assert sql(db, "SELECT count(*) FROM alerts WHERE series = 'delivery'") == [(0,)]
+
+    recovered = run_cli(tmp_path, "run", ITX_NOW=NOW)
+    assert recovered.returncode == 1, recovered.stderr
+    given_up = sql(
+        db,
+        """SELECT a.title FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+           WHERE d.status = 'given_up' ORDER BY a.title""",
+    )
+    assert given_up == [(t,) for t in sorted(monthly_reference.titles)]
+    ops = sql(db, "SELECT title FROM alerts WHERE kind = 'source_error' AND series = 'delivery'")
+    assert len(ops) == len(monthly_reference.titles)  # one per delivery given up
+    told = [p["title"] for p in loopback.posts.get("/hook-a", []) if "given up" in p["title"]]
+    assert sorted(told) == sorted(title for (title,) in ops)
+    assert integrity(db) == "ok"
+    report("kill", scenario="giving up a delivery", point="deliver.given_up:1", killed=True)
