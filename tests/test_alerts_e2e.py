@@ -456,3 +456,35 @@ def test_a_removed_destination_gives_up_aloud(
     assert len(told) == 1 and "/hook" in told[0], titles(posted(loopback, "/other"))
     assert rows(db, "SELECT count(*) FROM alerts WHERE series = 'delivery'") == [(1,)]
     assert result.returncode == 0, result.stderr  # the operator's own change, said aloud
+
+
+def test_a_projection_alert_of_one_series_does_not_mute_another(
+    tmp_path: Path, loopback: Loopback, cli: Cli
+) -> None:
+    """Projection alerts dedupe per series: series 9 having crossed FY26's 3,000 must not
+    stop 9.2 (computer services) from saying it crossed the same target."""
+    write_config(
+        tmp_path / "itx.toml",
+        f'[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n[history]\nbaseline = false\n'
+        f'[notify]\nurls = ["{loopback.hook("/hook")}"]\n'
+        '[alerts]\nseries = ["9", "9.2"]\nprojection_targets = [3000]\n',
+    )
+    assert (
+        cli("import-history", str(history_csv(tmp_path / "h.csv", Month(2025, 11)))).returncode == 0
+    )
+    db = tmp_path / "itx.db"
+    with sqlite3.connect(db) as conn:  # series 9's alert for this target, raised earlier
+        conn.execute(
+            """INSERT INTO alerts (dedup_key, kind, route, series, period, title, body,
+                   markdown, facts, created_at)
+               VALUES ('projection|9|2025-08||FY26:3000', 'projection', 'records', '9',
+                   '2025-08', 't', 'b', 'm', '{"target_key": "FY26:3000"}',
+                   '2025-09-20T10:00:00+00:00')"""
+        )
+    Replay(loopback, cli, published_ict()).publish(Month(2025, 12))
+    raised = rows(
+        db,
+        """SELECT series, period FROM alerts WHERE kind = 'projection'
+           AND json_extract(facts, '$.target_key') = 'FY26:3000' ORDER BY id""",
+    )
+    assert raised == [("9", "2025-08"), ("9.2", "2025-12")]

@@ -9,7 +9,6 @@ they raise.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -89,13 +88,17 @@ def evaluate_release(store: Store, release_id: int, settings: RuleSettings) -> l
     """Every event one stored release raises, for every watched series."""
     source = store.release_info(release_id)["source"]
     official = SOURCES[source].official if source in SOURCES else False
-    prior = [
-        {**row, "facts": json.loads(row["facts"] or "{}")} for row in store.alerts_for(PRIOR_KINDS)
-    ]
+    prior = store.alerts_for(PRIOR_KINDS)
+
+    def prior_of(series: str) -> list[dict[str, Any]]:  # a series' alerts dedupe only its own
+        return [a for a in prior if a["series"] == series]
+
     if source in settings.watches:
-        return watch_events(store, release_id, settings.watches[source], settings, prior)
+        watch = settings.watches[source]
+        return watch_events(store, release_id, watch, settings, prior_of(watch.name))
     raised: list[Event] = []
     for series in settings.series:
+        mine = prior_of(series)
         history = store.history(series)
         # Statements never shape official alerts (records, MoM): reconciliation handles them.
         known = [o for o in history if o.source not in STATEMENTS]
@@ -106,7 +109,7 @@ def evaluate_release(store: Store, release_id: int, settings: RuleSettings) -> l
             official=official,
             official_sources=OFFICIAL,
             known_sources=KNOWN_SOURCES,
-            prior_alerts=[a for a in prior if a["kind"] in events.STANDING_KINDS],
+            prior_alerts=[a for a in mine if a["kind"] in events.STANDING_KINDS],
             rules=settings.events,
         )
         raised += _reconcile(
@@ -115,7 +118,7 @@ def evaluate_release(store: Store, release_id: int, settings: RuleSettings) -> l
             release_id,
             source,
             history,
-            [a for a in prior if a["kind"] in reconcile.KINDS],
+            [a for a in mine if a["kind"] in reconcile.KINDS],
             settings.tolerance,
         )
     return raised
@@ -145,9 +148,7 @@ def watch_events(
         official=True,
         official_sources=(watch.name,),
         known_sources=(watch.name,),
-        prior_alerts=[
-            a for a in prior if a["kind"] in events.STANDING_KINDS and a["series"] == watch.name
-        ],
+        prior_alerts=[a for a in prior if a["kind"] in events.STANDING_KINDS],
         rules=events.Rules(revision_tolerance=settings.events.revision_tolerance),
         record=watch.record,
     )

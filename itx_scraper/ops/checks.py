@@ -3,10 +3,9 @@ record ``source_error``, ``source_recovered`` and ``overdue`` alerts in the outb
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from itx_scraper.alerts.outbox import Outbox
 from itx_scraper.core import clock
@@ -32,10 +31,6 @@ logger = logging.getLogger(__name__)
 # Periods the release calendar learns from: it reads its 24 latest publications (and the
 # median step between them all); ten years is plenty, and 30 years cost three times as much.
 CALENDAR_PERIODS = 120
-
-
-def _with_facts(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{**row, "facts": json.loads(row["facts"] or "{}")} for row in rows]
 
 
 def source_streak(store: Store, source: str) -> Streak:
@@ -80,8 +75,8 @@ def check(store: Store, config: Config, sources: Sequence[str], outbox: Outbox) 
     """Health and overdue alerts for ``sources``; returns alerts added."""
     rules = HealthRules.from_config(config)
     now = clock.now()
-    prior_health = _with_facts(store.alerts_for(HEALTH_KINDS))
-    prior_overdue = _with_facts(store.alerts_for(("overdue",)))
+    prior_health = store.alerts_for(HEALTH_KINDS)
+    prior_overdue = store.alerts_for(("overdue",))
     raised: list[Event] = []
     for source in sources:
         current = source_streak(store, source)

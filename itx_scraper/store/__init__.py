@@ -424,12 +424,14 @@ class Store:
     # -- alerts and the outbox -----------------------------------------------------------
 
     def alerts_for(self, kinds: Sequence[str]) -> list[dict[str, Any]]:
+        """Stored alerts of these kinds, oldest first, with their facts decoded."""
         marks = ", ".join("?" * len(kinds))
-        return self._query(
+        rows = self._query(
             f"SELECT id, kind, series, period, facts, created_at FROM alerts "
             f"WHERE kind IN ({marks}) ORDER BY id",
             list(kinds),
         )
+        return [{**row, "facts": json.loads(row["facts"] or "{}")} for row in rows]
 
     def add_alert(self, alert: Mapping[str, Any], destinations: Sequence[tuple[str, str]]) -> int:
         """Insert an alert with one pending delivery per destination; 0 if it exists already."""
