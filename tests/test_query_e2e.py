@@ -81,6 +81,18 @@ def test_export_csv_is_the_chosen_value_per_period(db: Path, cli: Cli) -> None:
     assert only.stdout.splitlines()[1:] == [EXPECTED_CSV.splitlines()[-1]]
 
 
+def test_export_of_an_absent_series_names_the_stored_ones(db: Path, cli: Cli) -> None:
+    """A typo in a cron job's --series must not commit an empty file (issue 10 §6)."""
+    for args in (("--series", "9.9"), ("--series", "9", "--series", "99", "--vintages")):
+        result = cli("export", *args)
+        assert result.returncode == 1, result.stdout
+        assert result.stdout == ""
+        bad = args[-2] if args[-1] == "--vintages" else args[-1]
+        assert result.stderr.strip() == (
+            f"itx-scraper: series {bad} has no monthly figures; stored series: 9, services"
+        )
+
+
 def test_export_json_vintages_to_a_file_is_stable(db: Path, cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "git" / "ict.json"
     out.parent.mkdir()

@@ -290,6 +290,12 @@ def test_generated_workbooks_both_orientations_parts_units_and_july(
     }
     assert goods["2026-03"][1:] == ("P", f"C{export_rows[-1].row + 1}")
     assert stored(db, "imports")["2026-02"][:2] == (monthly(IMPORTS, Month(2026, 2)), "R")
+    # Plain export is the EBOPS/ICT table: watch values (no unit column there) stay out of it.
+    for args in (("export",), ("export", "--vintages")):
+        plain = cli(*args)
+        assert plain.returncode == 0, plain.stderr
+        assert len(plain.stdout.splitlines()) == 1, plain.stdout[:300]  # the header alone
+    assert len(cli("export", "--watch", "ca").stdout.splitlines()) > 1
 
     # July: the month and the one-month fiscal year to date are one figure, once.
     loopback.serve("/bpm6.xls", build(summary_grid(JUL26)), etag='"s-jul"')

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from itx_scraper.core.errors import ItxError
+from itx_scraper.query.report import require_series
 
 if TYPE_CHECKING:
     from itx_scraper.store import Store
@@ -80,6 +82,8 @@ def rows(
     if watch is not None:
         columns = WATCH_VINTAGE_COLUMNS if vintages else WATCH_COLUMNS
         return columns, store.export_watch(watch, vintages=vintages)
+    for name in series:  # a typo must not become an empty file in someone's git history
+        require_series(store, name)
     if vintages:
         return VINTAGE_COLUMNS, store.export_vintages(series)
     return BEST_COLUMNS, store.export_best(series)
@@ -115,9 +119,11 @@ def write_file(output: Path, text: str, *, database: Path, force: bool = False) 
     Refuses the database itself (and its -wal/-shm files), a symlink, anything that is not a
     regular file, and an existing file unless ``force``: an export must never destroy data.
     """
-    target = output.absolute()
-    protected = {database.absolute().with_name(database.name + suffix) for suffix in SUFFIXES}
-    if target in protected or (target.exists() and target.samefile(database)):
+    # Folders resolved (``..``, symlinked folders); the last part is checked as a link below.
+    target = Path(os.path.realpath(output.parent)) / output.name
+    base = Path(os.path.realpath(database))
+    protected = [base.with_name(base.name + suffix) for suffix in SUFFIXES]
+    if target in protected or any(_same_file(target, path) for path in protected):
         raise ExportError(f"refusing to write the export over the database: {output}")
     if output.is_symlink():
         raise ExportError(f"refusing to write through a symbolic link: {output}")
@@ -133,3 +139,11 @@ def write_file(output: Path, text: str, *, database: Path, force: bool = False) 
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise ExportError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """The same inode (a hard link to the database or its -wal); False when either is absent."""
+    try:
+        return one.samefile(other)
+    except OSError:
+        return False

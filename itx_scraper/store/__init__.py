@@ -606,8 +606,9 @@ class Store:
         )
 
     def export_best(self, series: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """The chosen value of every period (months and FYTD ranges), in a stable order."""
-        where, params = _series_filter("series", series)
+        """The chosen value of every period (months and FYTD ranges), in a stable order.
+        Watches are not in it: their values need a unit column (``export_watch``)."""
+        where, params = _export_filter("series", "flow", series)
         return self._query(
             f"""SELECT series, flow, period, period_start, period_end, months, usd_million,
                            status, source
@@ -617,8 +618,9 @@ class Store:
         )
 
     def export_vintages(self, series: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Every observation with its provenance, sorted by series, flow, period, vintage."""
-        where, params = _series_filter("o.series", series)
+        """Every observation with its provenance, sorted by series, flow, period, vintage
+        (watches aside, as in ``export_best``)."""
+        where, params = _export_filter("o.series", "o.flow", series)
         return self._query(
             f"""SELECT o.series, o.flow, o.period, o.period_start, o.period_end, o.months,
                            o.usd_million, o.status, o.release_id, r.source, r.retrieved_at,
@@ -827,10 +829,11 @@ def fts_query(query: str) -> str:
     return " ".join(f'"{word}"' for word in words)
 
 
-def _series_filter(column: str, series: Sequence[str]) -> tuple[str, list[str]]:
+def _export_filter(column: str, flow: str, series: Sequence[str]) -> tuple[str, list[str]]:
+    where = f"WHERE {flow} != 'value'"  # a watch's flow
     if not series:
-        return "", []
-    return f"WHERE {column} IN ({', '.join('?' * len(series))})", list(series)
+        return where, []
+    return f"{where} AND {column} IN ({', '.join('?' * len(series))})", list(series)
 
 
 def _open_readonly(path: Path) -> sqlite3.Connection:

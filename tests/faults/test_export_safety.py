@@ -117,3 +117,23 @@ def test_an_existing_file_is_replaced_only_with_force(db: Path, tmp_path: Path) 
     assert (tmp_path / "new.csv").read_text() == out.read_text()
     assert not list(tmp_path.glob(".*.partial"))
     report("export", case="an existing file without --force", exit=1, destroyed=0)
+
+
+def test_the_database_files_by_a_dotted_or_linked_folder_are_refused(
+    db: Path, tmp_path: Path
+) -> None:
+    """``folder/../folder/itx.db-wal`` and ``linked-folder/itx.db-wal`` are the live WAL:
+    writing the export there corrupted the database (a reader saw 'malformed')."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path, target_is_directory=True)
+    before = digest(db)
+    for output in (sub / ".." / "itx.db-wal", tmp_path / "linked" / "itx.db-wal"):
+        assert_refused(export(tmp_path, output, "--force"), "over the database")
+    assert_refused(export(tmp_path, tmp_path / "linked" / "itx.db", "--force"), "over the database")
+    assert digest(db) == before
+    assert (
+        not (tmp_path / "itx.db-wal").exists()
+        or b"series,flow" not in (tmp_path / "itx.db-wal").read_bytes()
+    )
+    report("export", case="the WAL by a dotted path and a symlinked folder", exit=1, destroyed=0)
