@@ -169,6 +169,38 @@ def test_as_of_matches_show_as_of(db: Path) -> None:
         store.close()
 
 
+def test_as_of_ranks_by_storage_order_like_show(db: Path) -> None:
+    """A release stored later but stamped earlier (the clock went back) wins in `show --as-of`
+    and `ict_monthly`; the canned query must pick the same figure (issue 13 §5)."""
+    from datetime import date
+
+    from query_fixture import observation
+
+    from itx_scraper.store import NewRelease
+
+    store = migrated_store(db)
+    try:
+        with store.transaction():
+            late = store.add_release(
+                NewRelease(
+                    source="sbp_ebops",
+                    url="https://example.org/sbp_ebops/5",
+                    body=b"release 5",
+                    retrieved_at="2024-02-18T10:00:00+00:00",  # before release 4's stamp
+                    parse_status="ok",
+                    latest_period="2023-10",
+                )
+            )
+            store.add_observations(late, [observation("9", "credit", "2023-10", 999.0, "R", "C9")])
+        shown = {r["period"]: r["usd_million"] for r in store.monthly_as_of(date(2024, 2, 19))}
+    finally:
+        store.close()
+    assert shown["2023-10"] == 999.0
+    canned = {r["period"]: r["usd_million"] for r in rows(db, "as_of.json?as_of=2024-02-19")}
+    assert canned == shown
+    assert {r["period"]: r["usd_million"] for r in rows(db, "ict_monthly.json")}["2023-10"] == 999.0
+
+
 def test_metadata_describes_every_view(db: Path) -> None:
     metadata = yaml.safe_load(METADATA_PATH.read_text())
     assert {"title", "description_html", "license", "source", "source_url"} <= set(metadata)
