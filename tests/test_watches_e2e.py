@@ -179,10 +179,12 @@ def test_real_inspect_snippets_work_pasted_unchanged(
 
     local = tmp_path / "exp_import_BOP.xls"
     local.write_bytes((sbp_files / "exp_import_BOP-2026-03.xls").read_bytes())
+    refused = cli("inspect", str(local), "--series", "Exports (BOP)", "--part", "Cumulative")
+    assert refused.returncode == 1, refused.stdout
+    assert "is a fiscal year to date" in refused.stderr and "Traceback" not in refused.stderr
+    # Without --part: a snippet for each part that can be watched, so not for Cumulative.
     listing = cli(
-        "inspect",
-        str(local),
-        *("--series", "Exports (BOP)", "--part", "Value", "--url", loopback.url(EXP_IMP)),
+        "inspect", str(local), "--series", "Exports (BOP)", "--url", loopback.url(EXP_IMP)
     )
     assert listing.returncode == 0, listing.stderr
     assert "  months (141): 2014-07 to 2026-03, latest 2026-03 P" in listing.stdout

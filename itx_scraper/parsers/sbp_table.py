@@ -746,6 +746,26 @@ class SheetTable:
             warnings=tuple(warnings),
         )
 
+    def monthly_series(self, name: str, part: str | None = None) -> Series:
+        """``series``, refusing what cannot be watched as a monthly series: a fiscal year to
+        date (its figure under a month runs from July) or a series without a single month."""
+        series = self.series(name, part)
+        month_headers = {period.header for period in self.periods if period.is_month}
+        cumulative = [f for f in series.figures if not f.is_month and f.header in month_headers]
+        if cumulative:
+            shown = f"{name!r}" + (f" part {part!r}" if part else "")
+            raise LayoutError(
+                f"layout: series {shown} is a fiscal year to date (under {cumulative[-1].header!r}"
+                f" at {cumulative[-1].cell} it runs from July), not a monthly series; watch a"
+                " monthly part (see `itx-scraper inspect`)"
+            )
+        if not series.months():
+            raise LayoutError(
+                f"layout: series {name!r} has no monthly figures in sheet"
+                f" {series.sheet!r}, only ranges such as {series.figures[0].header!r}"
+            )
+        return series
+
     def _select(
         self, instance: _Instance, columns: Sequence[_Column], part: str | None
     ) -> list[_Column]:

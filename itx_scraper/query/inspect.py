@@ -172,10 +172,14 @@ def watch_snippet(
         raise ValueError(f"record must be one of {', '.join(RECORDS)}, not {record!r}")
     found = table.locate(series, sheet)
     info = found.info(series)
-    parts: list[str | None] = [part] if part else (list(info.parts) or [None])
+    if part:
+        parts: list[str | None] = [part]
+    else:  # a fiscal-year-to-date part cannot be watched; the rest can
+        cumulative = found.fytd_parts(info)
+        parts = [p for p in info.parts if p not in cumulative] or [None]
     blocks: list[str] = []
     for chosen in parts:
-        found.series(info.name, chosen)  # the snippet must read as printed
+        found.monthly_series(info.name, chosen)  # the rule the spider applies: reads as printed
         suffix = chosen if len(parts) > 1 or len(info.parts) > 1 else None
         if name:
             key = name if len(parts) == 1 else watch_name(name, chosen)

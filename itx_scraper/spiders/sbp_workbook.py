@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from itx_scraper.core import config as config_module
 from itx_scraper.core.config import WATCH_FLOW, WORKBOOK_SPIDER, WatchConfig
-from itx_scraper.core.errors import LayoutError, ParseError
+from itx_scraper.core.errors import ParseError
 from itx_scraper.items import Document, Observation, ParsedDocument
 from itx_scraper.parsers.sbp_table import PERCENT, Table, read_table
 from itx_scraper.spiders.base import DocumentSpider
@@ -23,23 +23,8 @@ def watch_document(table: Table, watch: WatchConfig) -> ParsedDocument:
     """A watch's figures from a workbook read once; LayoutError/ParseError when they cannot be
     read (a missing series or part, text in a figure cell, no monthly figure) or are not
     monthly (a fiscal-year-to-date column, whose figure under a month runs from July)."""
-    sheet = table.locate(watch.series, watch.sheet)
-    series = sheet.series(watch.series, watch.part)
-    month_headers = {period.header for period in sheet.periods if period.is_month}
-    cumulative = [f for f in series.figures if not f.is_month and f.header in month_headers]
-    if cumulative:
-        shown = f"{watch.series!r}" + (f" part {watch.part!r}" if watch.part else "")
-        raise LayoutError(
-            f"layout: series {shown} is a fiscal year to date (under {cumulative[-1].header!r}"
-            f" at {cumulative[-1].cell} it runs from July), not a monthly series; watch a"
-            " monthly part (see `itx-scraper inspect`)"
-        )
+    series = table.locate(watch.series, watch.sheet).monthly_series(watch.series, watch.part)
     months = series.months()
-    if not months:
-        raise LayoutError(
-            f"layout: series {watch.series!r} has no monthly figures in sheet"
-            f" {series.sheet!r}, only ranges such as {series.figures[0].header!r}"
-        )
     label = f"{series.label} / {series.part}" if series.part else series.label
     observations = [
         Observation(
