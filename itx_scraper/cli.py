@@ -377,12 +377,12 @@ def extract(file: Any, published: Any) -> None:
 
     Reads FILE, or standard input when FILE is omitted (at most 1 MB of text).
     """
-    from itx_scraper.extract import TextTooLarge, read, read_capped
+    from itx_scraper.extract import UnreadableText, read, read_capped
 
     stream = file or sys.stdin
     try:
         text = read_capped(stream, "standard input" if file is None else file.name)
-    except TextTooLarge as exc:
+    except UnreadableText as exc:
         fail(str(exc), exitcodes.FAILED)
     day: date | None = published.date() if published else None
     reading = read(text, day)

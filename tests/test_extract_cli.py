@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import Cli
+from conftest import HANG_GUARD, Cli
 
 from itx_scraper.cli import cli as itx_cli
 from itx_scraper.extract import MAX_TEXT_BYTES
@@ -115,3 +118,21 @@ def test_over_the_cap_through_a_real_pipe(cli: Cli) -> None:
     assert (result.returncode, result.stdout) == (1, "")
     assert len(result.stderr.splitlines()) == 1
     assert "more than 1,000,000 bytes" in result.stderr
+
+
+def test_input_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    latin = tmp_path / "statement.txt"
+    latin.write_bytes("IT exports were $310 million in April 2024 (\xe9t\xe9)".encode("latin-1"))
+    code, out, err = run(str(latin), input="")
+    assert (code, out, err) == (1, "", f"itx-scraper: {latin} is not UTF-8 text\n")
+    # Through a real pipe, as a shell gives it (in the C locale stdin decodes with escapes).
+    piped = subprocess.run(
+        [sys.executable, "-m", "itx_scraper", "extract"],
+        input=latin.read_bytes(),
+        capture_output=True,
+        env={**os.environ, "LC_ALL": "C"},
+        timeout=HANG_GUARD,
+        check=False,
+    )
+    assert (piped.returncode, piped.stdout) == (1, b"")
+    assert piped.stderr == b"itx-scraper: standard input is not UTF-8 text\n"

@@ -112,7 +112,11 @@ class Reading:
         return f"no year for {phrases}: pass --date YYYY-MM-DD (the publication date) to resolve it"
 
 
-class TextTooLarge(ValueError):
+class UnreadableText(ValueError):
+    """The input cannot be read as text: over MAX_TEXT_BYTES, or not UTF-8."""
+
+
+class TextTooLarge(UnreadableText):
     """The input is over MAX_TEXT_BYTES."""
 
 
@@ -140,8 +144,12 @@ def main_lines(text: str, published: datetime.date | None) -> list[str]:
 
 def read_capped(stream: TextIO, name: str) -> str:
     """The whole of ``stream``, refusing more than MAX_TEXT_BYTES of UTF-8 text."""
-    text = stream.read(MAX_TEXT_BYTES + 1)  # a character is at least one byte
-    if len(text.encode("utf-8")) <= MAX_TEXT_BYTES:
+    try:
+        text = stream.read(MAX_TEXT_BYTES + 1)  # a character is at least one byte
+        size = len(text.encode("utf-8"))  # surrogates (a stdin read with surrogateescape)
+    except UnicodeError as exc:
+        raise UnreadableText(f"{name} is not UTF-8 text") from exc
+    if size <= MAX_TEXT_BYTES:
         return text
     size = f"more than {MAX_TEXT_BYTES:,} bytes"
     with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
