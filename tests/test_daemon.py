@@ -146,3 +146,22 @@ def test_with_nothing_known_the_daemon_polls_at_its_interval() -> None:
     state = plan([], now)
     assert state.hot and state.note == "no release seen yet"
     assert next_wait(DEFAULT, now, started, state, random.Random(0)) == DEFAULT_INTERVAL - 5
+
+
+def test_a_calendar_that_cannot_be_read_means_polling_as_if_due(tmp_path) -> None:
+    """A database that opens but whose calendar query fails (here: no releases table) must
+    not end the daemon: it polls as if a release were due, and says why once."""
+    import sqlite3
+
+    from conftest import migrated_store
+
+    from itx_scraper.core import config
+    from itx_scraper.ops.daemon import CalendarState, calendar_state
+
+    migrated_store(tmp_path / "itx.db").close()
+    with sqlite3.connect(tmp_path / "itx.db") as conn:
+        conn.execute("ALTER TABLE releases RENAME TO releases_gone")
+    (tmp_path / "itx.toml").write_text("[history]\nbaseline = false\n")
+    cfg = config.load(tmp_path / "itx.toml", tmp_path / "itx.db")
+    state = calendar_state(cfg, T0)
+    assert state == CalendarState(True, None, "calendar unavailable")

@@ -243,13 +243,13 @@ def calendar_state(config: Config, now: datetime) -> CalendarState:
         return CalendarState(True, None, "no database yet")
     try:
         store = Store.open(config.db, readonly=True)
+        try:
+            forecasts = checks.forecasts(store, config.run_sources, config.watches).values()
+        finally:
+            store.close()
     except ItxError as exc:  # not yet migrated, unreadable: poll as if a release were due
         logger.error("cannot read the release calendar: %s", exc)
         return CalendarState(True, None, "calendar unavailable")
-    try:
-        forecasts = checks.forecasts(store, config.run_sources, config.watches).values()
-    finally:
-        store.close()
     return plan(forecasts, now)
 
 
