@@ -240,7 +240,13 @@ def run(
 
 @cli.command()
 @common_options
-@click.option("--months", default=13, show_default=True, help="How many recent months.")
+@click.option(
+    "--months",
+    type=click.IntRange(min=1),
+    default=13,
+    show_default=True,
+    help="How many recent months.",
+)
 @click.option("--series", default=ICT, show_default=True, help="EBOPS code ('9' = ICT total).")
 @watch_option
 @click.option(
@@ -318,7 +324,13 @@ def import_history_command(
 
 @cli.command()
 @common_options
-@click.option("--limit", default=20, show_default=True, help="How many recent alerts.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many recent alerts.",
+)
 def alerts(config_path: str | None, db_path: str | None, verbose: int, limit: int) -> None:
     """List recent alerts and the delivery state of each destination."""
     from itx_scraper.query import report
@@ -396,7 +408,13 @@ def extract(file: Any, published: Any) -> None:
 @cli.command()
 @common_options
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True, help="How many matches.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many matches.",
+)
 @click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax (phrases, NEAR, prefix*).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per match.")
 def search(
@@ -763,6 +781,7 @@ def datasette_metadata(config_path: str | None) -> None:
     Each configured watch gets a query watch_<name> (its months, newest first, with the
     change from the month and the year before):
 
+    \b
         itx-scraper datasette-metadata > itx-metadata.json
         datasette state/itx.db -m itx-metadata.json
     """

@@ -172,3 +172,19 @@ def test_new_commands_have_help(cli: Cli) -> None:
         result = cli(command, "--help")
         assert result.returncode == 0
         assert words in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "--months", "0"),
+        ("show", "--months", "-2"),
+        ("alerts", "--limit", "0"),
+        ("search", "IT", "--limit", "-1"),
+    ],
+)
+def test_counts_below_one_are_usage_errors(db: Path, cli: Cli, args: tuple[str, ...]) -> None:
+    """`show --months 0` printed the whole history and `--limit -1` everything."""
+    result = cli(*args)
+    assert result.returncode == 2, result.stdout
+    assert "is not in the range x>=1" in result.stderr
