@@ -396,6 +396,7 @@ def test_damaged_workbooks_fail_per_watch_and_store_nothing(
     )
     assert "is a fiscal year to date" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "layout: layout:" not in result.stderr and "parse: parse:" not in result.stderr
     status = json.loads(cli("status", "--json", env={"ITX_NOW": "2026-04-25T11:00:00"}).stdout)
     assert status["sources"]["ca_renamed"]["last_attempt"]["error_class"] == "layout"
     assert status["sources"]["fob_text"]["last_change"]["latest_period"] == "2026-03"

@@ -126,7 +126,9 @@ def fetch_lines(
 
 
 def _error(fetch: Mapping[str, Any]) -> str:
-    return f"{fetch['source']}: {fetch['error_class']}: {fetch['error']} ({fetch['url']})"
+    kind, error = fetch["error_class"], fetch["error"] or ""
+    error = error.removeprefix(f"{kind}: ")  # parser messages name their class already
+    return f"{fetch['source']}: {kind}: {error} ({fetch['url']})"
 
 
 def _describe(fetch: Mapping[str, Any]) -> str:
