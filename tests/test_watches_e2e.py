@@ -534,6 +534,14 @@ def test_three_vintages_raise_each_alert_once(tmp_path: Path, loopback: Loopback
     assert chart.returncode == 0, chart.stderr
     records = chart.stdout.split("record months: ")[1].split(";")[0].split(", ")
     assert records == [str(Month(2025, 2).shift(i)) for i in range(11)] + ["2026-02"]
+    # record = "none": the chart marks no month as a record (the next run stores the change)
+    config = tmp_path / "itx.toml"
+    series = 'series = "Workers\' Remittances"\n'
+    config.write_text(config.read_text().replace(series, series + 'record = "none"\n'))
+    assert cli("run", env={"ITX_NOW": "2026-04-26T10:00:00"}).returncode == 0
+    plain = cli("chart", "--watch", "remittances", "--output", str(tmp_path / "r.png"))
+    assert plain.returncode == 0, plain.stderr
+    assert "record months: none;" in plain.stdout
 
 
 def test_datasette_canned_query_per_watch(tmp_path: Path, loopback: Loopback, cli: Cli) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -123,7 +123,7 @@ class Labels:
     title: str
     unit: str = "US$ million per month"
     bars: str = "monthly exports"
-    record: str = "all-time monthly record"
+    record: str | None = "all-time monthly record"  # None: the chart marks no records
 
     @classmethod
     def of_series(cls, series: str) -> Labels:
@@ -131,12 +131,12 @@ class Labels:
 
     @classmethod
     def of_watch(cls, watch: Mapping[str, Any], unit: str | None) -> Labels:
-        low = watch.get("record") == "low"
+        record = {"low": "all-time monthly low", "high": "all-time monthly high"}
         return cls(
             f"{watch.get('label') or watch['series']} (watch {watch['name']})",
             "percent" if unit == "percent" else "US$ million per month",
             "monthly value",
-            "all-time monthly low" if low else "all-time monthly high",
+            record.get(watch.get("record") or "high"),  # record = "none": no records
         )
 
 
@@ -214,10 +214,9 @@ def draw(chart: Plan, output: Path, *, series: str = ICT, labels: Labels | None 
     axes.set_title(labels.title, fontsize=12, pad=18)
     axes.grid(axis="y", color="#e5e5e5")
     axes.set_axisbelow(True)
-    handles = [
-        patch_class(color=BAR, label=labels.bars),
-        patch_class(color=RECORD, label=labels.record),
-    ]
+    handles = [patch_class(color=BAR, label=labels.bars)]
+    if labels.record:
+        handles.append(patch_class(color=RECORD, label=labels.record))
     if chart.average:
         handles.append(line_class([], [], color=AVERAGE, linewidth=2, label="12-month average"))
     if chart.boundaries:
@@ -309,4 +308,6 @@ def render_watch(
     chart = plan(rows, months, low=watch.get("record") == "low")
     unit = rows[-1]["unit"] if rows else None
     labels = Labels.of_watch(watch, "percent" if unit == "percent" else None)
+    if labels.record is None:
+        chart = replace(chart, records=())
     return ChartInfo(draw(chart, output, series=watch["name"], labels=labels), chart)
