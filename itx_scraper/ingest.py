@@ -54,17 +54,7 @@ def ingest_document(
     ``alerts`` records what the new release raises, inside the same transaction.
     """
     refuse_future(doc, clock.now())
-    fetch = {
-        "run_id": run_id,
-        "source": doc.source,
-        "url": doc.url,
-        "started_at": doc.started_at or clock.iso(),
-        "finished_at": clock.iso(),
-        "http_status": doc.http_status,
-        "bytes": len(doc.body),
-        "duration_ms": doc.duration_ms,
-        "links": doc.links,  # a list page's candidate links: the empty-list monitor's history
-    }
+    fetch = _fetch_row(doc, run_id)
     if doc.not_modified:
         store.add_fetch(**fetch, status="not_modified")
         return IngestResult("not_modified")
@@ -120,10 +110,25 @@ def refuse_future(doc: Document, now: datetime) -> None:
             return
 
 
+def _fetch_row(doc: Document, run_id: int | None) -> dict[str, object]:
+    return {
+        "run_id": run_id,
+        "source": doc.source,
+        "url": doc.url,
+        "started_at": doc.started_at or clock.iso(),
+        "finished_at": clock.iso(),
+        "http_status": doc.http_status,
+        "bytes": len(doc.body),
+        "duration_ms": doc.duration_ms,
+        "links": doc.links,  # a list page's candidate links: the empty-list monitor's history
+    }
+
+
 def record_storage_error(
-    store: Store, doc: Document, exc: StoreError, *, run_id: int | None = None
+    store: Store, doc: Document, exc: Exception, *, run_id: int | None = None
 ) -> None:
-    """The database refused a document (full, read-only): log the fetch as a storage error.
+    """The database refused a document (full, read-only), or storing it failed on the way
+    (an alert with an unusable destination): log the fetch as a storage error.
 
     The failed transaction was rolled back, so nothing of the document is stored; the next
     run fetches it again. If even this small row cannot be written, the log says why.
@@ -131,17 +136,7 @@ def record_storage_error(
     error = f"cannot store the document: {exc}"
     try:
         store.add_fetch(
-            run_id=run_id,
-            source=doc.source,
-            url=doc.url,
-            started_at=clock.iso(),
-            finished_at=clock.iso(),
-            http_status=doc.http_status,
-            bytes=len(doc.body),
-            duration_ms=doc.duration_ms,
-            status="error",
-            error_class="storage",
-            error=error,
+            **_fetch_row(doc, run_id), status="error", error_class="storage", error=error
         )
     except StoreError as again:
         logger.error("%s: %s; recording that failed too: %s", doc.source, error, again)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Self
 
+from itx_scraper.alerts.notify import DestinationError
 from itx_scraper.core import config as config_module
 from itx_scraper.core.faults import checkpoint
 from itx_scraper.ingest import ingest_document, record_storage_error
@@ -64,9 +65,11 @@ class StorePipeline:
         checkpoint("pipeline.before_ingest")
         try:
             result = ingest_document(self.store, item, run_id=run_id, alerts=self.alerts)
-        except StoreError as exc:  # a full or read-only database: say so, not 'crawl'
+        except (StoreError, DestinationError) as exc:  # full, read-only; a bad notify URL
             stats.inc_value(FAILED_STAT)
             record_storage_error(self.store, item, exc, run_id=run_id)
+            if isinstance(exc, DestinationError):  # `itx-scraper run` checks before crawling
+                logger.error("%s: %s", item.source, exc)
             return item
         checkpoint("pipeline.after_ingest")
         if result.status == "error":  # the CLI prints the one error line; keep the log quiet

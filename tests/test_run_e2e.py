@@ -356,3 +356,41 @@ def test_scrapy_crawl_stores_into_the_configured_db(tmp_path: Path, loopback: Lo
     )
     assert proc.returncode == 0, proc.stderr
     assert monthly(db)["2024-04"] == (310.0, "P", "sbp_ebops")
+
+
+def test_scrapy_crawl_with_an_unusable_destination_fails_and_keeps_nothing_half_done(
+    tmp_path: Path, loopback: Loopback
+) -> None:
+    """`itx-scraper run` checks destinations before crawling; `scrapy crawl` meets a bad one
+    only when a new month raises an alert. That must be a failed crawl (exit 1) with the
+    release left for the next run, not a silent rollback with exit 0."""
+    db = tmp_path / "crawl.db"
+
+    def crawl(month: Month) -> subprocess.CompletedProcess[str]:
+        loopback.serve(PATH, build_dt(month, published_ict()), etag=f'"{month}"')
+        return subprocess.run(
+            [
+                *(sys.executable, "-m", "scrapy", "crawl", "sbp_ebops"),
+                *("-a", f"url={loopback.url(PATH)}", "-s", f"ITX_DB={db}"),
+                *("-s", "DOWNLOAD_DELAY=0"),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "ITX_NOTIFY": "nosuchscheme://SECRET-TOKEN@example.org"},
+            timeout=HANG_GUARD,
+            check=False,
+        )
+
+    first = crawl(Month(2024, 3))  # an empty database: the first crawl raises nothing
+    assert first.returncode == 0, first.stderr
+    second = crawl(Month(2024, 4))  # a new month: alerts, and the destination is unusable
+    assert second.returncode == 1, second.stderr
+    assert "2024-04" not in monthly(db)  # rolled back whole: the next run stores it
+    with sqlite3.connect(db) as conn:
+        last = conn.execute(
+            "SELECT status, error_class, error FROM fetches ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    assert last[:2] == ("error", "storage") and "nosuchscheme://****" in last[2], last
+    assert "SECRET-TOKEN" not in second.stderr + last[2]
+    assert "Traceback" not in second.stderr
