@@ -112,12 +112,11 @@ class Outbox:
         """One pass over what is due; True when giving up raised new ops alerts."""
         raised = False
         now = clock.now()
-        for alert in store.undelivered_alerts():
-            if store.alert_destinations_missing(alert["id"]):
-                echo(f"[{alert['kind']}] {alert['title']}\n{alert['body']}\n")
-                if not dry_run:
-                    store.mark_alert_printed(alert["id"], clock.iso())
-                counts["printed"] += 1
+        for alert in store.alerts_to_print():
+            echo(f"[{alert['kind']}] {alert['title']}\n{alert['body']}\n")
+            if not dry_run:
+                store.mark_alert_printed(alert["id"], clock.iso())
+            counts["printed"] += 1
         due = store.due_deliveries(clock.iso(now))
         if not due:
             return raised

@@ -206,9 +206,6 @@ class Store:
 
     # -- releases and observations -------------------------------------------------------
 
-    def observation_count(self) -> int:
-        return int(self._execute("SELECT count(*) FROM observations").fetchone()[0])
-
     def has_observations(self) -> bool:
         """Whether anything is stored; unlike a count, it does not read the whole table."""
         return self._execute("SELECT 1 FROM observations LIMIT 1").fetchone() is not None
@@ -461,8 +458,13 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def undelivered_alerts(self) -> list[dict[str, Any]]:
-        return list(self._query("SELECT * FROM alerts WHERE delivered_at IS NULL ORDER BY id"))
+    def alerts_to_print(self) -> list[dict[str, Any]]:
+        """Undelivered alerts that have no destination at all: printing is their delivery."""
+        return self._query(
+            """SELECT * FROM alerts a WHERE a.delivered_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id)
+                   ORDER BY a.id"""
+        )
 
     def due_deliveries(self, now: str) -> list[dict[str, Any]]:
         return self._query(
@@ -520,12 +522,6 @@ class Store:
             "UPDATE alerts SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
             [at, alert_id],
         )
-
-    def alert_destinations_missing(self, alert_id: int) -> bool:
-        row = self._execute(
-            "SELECT count(*) FROM deliveries WHERE alert_id = ?", [alert_id]
-        ).fetchone()
-        return int(row[0]) == 0
 
     def recent_alerts(self, limit: int = 20) -> list[dict[str, Any]]:
         return self._query(
