@@ -9,7 +9,7 @@ from typing import NamedTuple
 import pytest
 
 from itx_scraper.core.periods import Month
-from itx_scraper.extract import Fact, extract, main_lines
+from itx_scraper.extract import Fact, extract, read
 
 
 class F(NamedTuple):
@@ -876,7 +876,7 @@ def test_table_is_large_enough() -> None:
 
 def test_fact_json_shape() -> None:
     text = "IT exports were $310 million in April 2024, up 62% year-on-year."
-    lines = [json.loads(line) for line in main_lines(text, None)]
+    lines = [json.loads(line) for line in read(text, None).lines()]
     assert lines == [
         {
             "start": "2024-04",
@@ -901,7 +901,7 @@ def test_json_carries_comparison_and_suspect_only_when_set() -> None:
     text = (
         "IT exports in February 2022 were $20 million, compared to $179 million in February 2021."
     )
-    first, second = (json.loads(line) for line in main_lines(text, None))
+    first, second = (json.loads(line) for line in read(text, None).lines())
     assert "comparison" not in first and first["suspect"].startswith("monthly value 20")
     assert second["comparison"] is True and "suspect" not in second
 

@@ -96,3 +96,21 @@ def test_a_signal_to_the_parent_ends_the_child_too(tmp_path) -> None:
         signal.signal(signal.SIGUSR1, previous)
     with pytest.raises(ChildProcessError):  # reaped: neither a zombie nor an orphan
         os.waitpid(int(pid_file.read_text()), os.WNOHANG)
+
+
+def test_a_reader_killed_half_way_through_its_answer_is_the_same_one_error() -> None:
+    """Killed (the OOM killer, say) after writing part of its answer: not a pickle error."""
+    import pickle
+
+    def half_then_die() -> None:
+        whole = pickle.dumps(("ok", list(range(1000))))
+        for fd in range(3, 64):  # the result pipe is the only descriptor the child holds
+            try:
+                os.write(fd, whole[: len(whole) // 2])
+            except OSError:
+                continue
+            break
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(NotADocumentError, match=r"^cannot read x; .* killed by SIGKILL$"):
+        in_child(half_then_die, describe="x")

@@ -137,11 +137,6 @@ def extract(text: str, published: datetime.date | None = None) -> list[Fact]:
     return read(text, published).facts
 
 
-def main_lines(text: str, published: datetime.date | None) -> list[str]:
-    """JSON lines for the ``extract`` CLI command."""
-    return read(text, published).lines()
-
-
 def read_capped(stream: TextIO, name: str) -> str:
     """The whole of ``stream``, refusing more than MAX_TEXT_BYTES of UTF-8 text."""
     try:
@@ -160,16 +155,22 @@ def read_capped(stream: TextIO, name: str) -> str:
 
 
 # ---- text preparation ------------------------------------------------------------------------
+ABBREVIATION_SPAN = 16  # characters enough for the longest abbreviation and its boundary
+
+
 def _sentences(text: str) -> list[str]:
-    pieces: list[str] = []
+    groups: list[list[str]] = []  # fragments of one sentence, joined once (not += per "Mr.")
     for piece in lx.SENTENCE_END.split(text):
-        if pieces and lx.ABBREVIATION_END.search(pieces[-1]):
-            pieces[-1] += " " + piece
+        # Only the end of the last fragment can be an abbreviation: searching the whole
+        # sentence again per fragment made "Mr. A " * n cost n squared.
+        last = groups[-1][-1] if groups else ""
+        if groups and lx.ABBREVIATION_END.search(last, max(0, len(last) - ABBREVIATION_SPAN)):
+            groups[-1].append(piece)
         elif piece and piece.strip():
-            pieces.append(piece)
+            groups.append([piece])
     out: list[str] = []
-    for piece in pieces:
-        piece = " ".join(piece.split())
+    for group in groups:
+        piece = " ".join(" ".join(group).split())
         while len(piece) > MAX_SENTENCE:  # bound the work on run-on "sentences"
             cut = max(piece.rfind(sep, 0, MAX_SENTENCE) for sep in ("; ", ", ", " "))
             cut = cut if cut > 0 else MAX_SENTENCE

@@ -60,11 +60,12 @@ def in_child(work: Callable[[], T], *, describe: str) -> T:
             with contextlib.suppress(OSError):
                 os.waitpid(pid, 0)
             raise
-        if not answer:
+        code = os.waitstatus_to_exitcode(status)
+        if not answer or code != 0:  # dead, perhaps half-way through writing its answer
             stderr.seek(0)
             raise NotADocumentError(
                 f"cannot read {describe}; corrupt or hostile: the reader "
-                f"{_ended(os.waitstatus_to_exitcode(status))}{_first_line(stderr.read())}"
+                f"{_ended(code)}{_first_line(stderr.read())}"
             )
     kind, value = pickle.loads(answer)
     if kind == _OK:

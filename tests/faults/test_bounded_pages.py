@@ -287,3 +287,26 @@ def test_a_hostile_pseb_page_is_recorded_not_stored(
     assert failed == [(base + target, "layout")]
     assert stored == 0
     report("bounded", case=f"PSEB {where} page: {request.node.callspec.id}", expected="layout")
+
+
+def test_sentence_splitting_rereads_no_more_than_the_last_fragment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'Mr. A ' * n: every fragment ends in an abbreviation and joins the sentence before it.
+    Searching the whole growing sentence for that ending each time cost n squared (240 kB:
+    267 s of CPU); the text each search may scan must stay bounded, whatever n is."""
+    from itx_scraper import extract
+    from itx_scraper.extract import lexicon
+
+    scanned: list[int] = []
+    real = lexicon.ABBREVIATION_END
+
+    class Counting:
+        def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+            scanned.append(len(text) - pos)
+            return real.search(text, pos)
+
+    monkeypatch.setattr(extract.lx, "ABBREVIATION_END", Counting())
+    sentences = extract._sentences("Mr. A " * 4_000)
+    assert len(scanned) >= 3_999 and " ".join(sentences).count("Mr. A") == 4_000
+    assert max(scanned) <= 32, max(scanned)

@@ -10,7 +10,7 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from itx_scraper.extract import KINDS, Fact, extract, main_lines
+from itx_scraper.extract import KINDS, Fact, extract, read
 
 FRAGMENTS = [
     "IT exports",
@@ -179,7 +179,7 @@ def test_arbitrary_text_never_raises(text: str, published: date | None) -> None:
 @given(text=MIXED, published=DATES)
 def test_real_fragments_mixed_with_noise(text: str, published: date | None) -> None:
     check(extract(text, published))
-    assert len(main_lines(text, published)) == len(extract(text, published))
+    assert len(read(text, published).lines()) == len(extract(text, published))
 
 
 @FAST
