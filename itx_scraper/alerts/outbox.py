@@ -96,9 +96,11 @@ class Outbox:
         """Drain the outbox. Each success is committed right after its send. The ops alerts
         that giving up raises are drained too, in the same call, not an hour later."""
         counts = {"sent": 0, "failed": 0, "given_up": 0, "printed": 0, "pending": 0}
-        # Bounded: an ops alert about a give-up never raises another (see _give_up).
-        while self._drain(store, counts, echo, dry_run, attachments):
-            pass
+        # Bounded: an ops alert about a give-up never raises another (see _give_up). Later
+        # passes send only what was never tried: a failure waits for the next run.
+        fresh_only = False
+        while self._drain(store, counts, echo, dry_run, attachments, fresh_only=fresh_only):
+            fresh_only = True
         return counts
 
     def _drain(
@@ -108,6 +110,8 @@ class Outbox:
         echo: Echo,
         dry_run: bool,
         attachments: Attachments | None,
+        *,
+        fresh_only: bool,
     ) -> bool:
         """One pass over what is due; True when giving up raised new ops alerts."""
         raised = False
@@ -118,6 +122,8 @@ class Outbox:
                 store.mark_alert_printed(alert["id"], clock.iso())
             counts["printed"] += 1
         due = store.due_deliveries(clock.iso(now))
+        if fresh_only:
+            due = [delivery for delivery in due if int(delivery["attempts"]) == 0]
         if not due:
             return raised
         available = {d.key: d for d in self.destinations}
