@@ -11,7 +11,7 @@ from twisted.internet.error import TCPTimedOutError, TimeoutError
 
 from itx_scraper.core.errors import ParseError
 from itx_scraper.core.faults import checkpoint
-from itx_scraper.core.urls import Origin, origins, refusal
+from itx_scraper.core.urls import Origin, join, origins, refusal
 from itx_scraper.items import Document, ParsedDocument
 
 if TYPE_CHECKING:
@@ -53,6 +53,14 @@ class DocumentSpider(scrapy.Spider):
         """Hosts and ports this spider may request; ConfiguredHostsMiddleware enforces them
         on every request and redirect (Scrapy's own offsite check lets dont_filter through)."""
         return origins(self.urls)
+
+    def absolute(self, base: str, href: str) -> str | None:
+        """A link found on a page, made absolute; None (logged at -v) when it is no URL at all,
+        so that one odd link is skipped instead of ending the callback and the page with it."""
+        url = join(base, href)
+        if url is None:
+            self.logger.info("skipping link %s: not a URL", href[:200])
+        return url
 
     def may_follow(self, url: str) -> bool:
         """Whether a link found on a page may be fetched; a refused one is skipped, logged at -v."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urljoin
 
 import msgspec
 from scrapy.http import TextResponse
@@ -125,8 +124,8 @@ class StatementSpider(DocumentSpider):
         number = int(response.meta.get("itx_list_page", 1))
         if link is None or not link.get("href") or number >= self.option_int("depth"):
             return
-        url = urljoin(response.url, str(link["href"]))
-        if self.may_follow(url):
+        url = self.absolute(response.url, str(link["href"]))
+        if url is not None and self.may_follow(url):
             yield self.document_request(url, self.parse, itx_list_page=number + 1)
 
     # -- outcomes ----------------------------------------------------------------------------
