@@ -718,8 +718,11 @@ def inspect(
     setup_logging(0, False)
     cfg = load_config(config_path, None)
     for given, what in ((watch_url, "--url"), (target if "://" in target else None, "URL")):
-        if given is not None and not config.absolute_http(given):
-            raise click.BadParameter(f"{given!r} is not an absolute http(s) URL", param_hint=what)
+        reason = config.url_problem(given) if given is not None else None
+        if reason:
+            raise click.BadParameter(
+                f"{given!r} is not an absolute http(s) URL: {reason}", param_hint=what
+            )
     if name is not None:
         problem = config.watch_name_problem(name)
         if problem:

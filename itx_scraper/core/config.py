@@ -20,10 +20,12 @@ from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta, Struct
+from w3lib.url import safe_url_string
 
 from itx_scraper import DEFAULT_USER_AGENT
 from itx_scraper.core.errors import ConfigError
 from itx_scraper.core.sources import CRAWLED, ICT, SOURCES
+from itx_scraper.core.urls import problem
 
 DEFAULT_DB = Path("state/itx.db")
 
@@ -329,9 +331,8 @@ def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
                     f" (it reads: {', '.join(keys)})"
                 )
         url = given.get("url")
-        if url is not None and not (isinstance(url, str) and absolute_http(url)):
-            raise ConfigError(f"[sources.{name}] url must be an absolute http(s) URL, got {url!r}")
         if url is not None:
+            _check_url(url, f"[sources.{name}] url")
             warnings += _host_warning(name, url, info.urls)
         configured = any(key in given for key in info.required_options)
         enabled = given.get("enabled", info.enabled or configured)
@@ -341,6 +342,13 @@ def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
         options = msgspec.structs.asdict(
             validated(info.options, given_options, f"[sources.{name}]")
         )
+        for key in info.options.url_keys:
+            value = options[key]
+            if isinstance(value, list):
+                for index, item in enumerate(value):
+                    _check_url(item, f"[sources.{name}] {key}[{index}]")
+            elif value:  # "": not set
+                _check_url(value, f"[sources.{name}] {key}")
         missing = [key for key in info.required_options if not options.get(key)]
         if enabled and missing:
             raise ConfigError(f"[sources.{name}] is enabled but sets no {', '.join(missing)}")
@@ -370,8 +378,7 @@ def _watches(raw: Any, alert_series: list[str]) -> dict[str, WatchConfig]:
         if missing:
             raise ConfigError(f"{where} sets no {' or '.join(missing)}; both are required")
         options = validated(WatchSection, given, where)
-        if not absolute_http(options.url):
-            raise ConfigError(f"{where} url must be an absolute http(s) URL, got {options.url!r}")
+        _check_url(options.url, f"{where} url")
         result[name] = WatchConfig(name=name, **msgspec.structs.asdict(options))
     return result
 
@@ -391,10 +398,26 @@ def watch_name_problem(name: str, alert_series: Iterable[str] = ()) -> str | Non
     return None
 
 
-def absolute_http(url: str) -> bool:
-    """Whether ``url`` is an absolute http(s) URL with a host."""
-    parts = urlsplit(url)
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be configured, or None: the URL Scrapy would request for it (see
+    :func:`canonical_url`) must pass the one URL rule of :mod:`itx_scraper.core.urls`."""
+    try:
+        return problem(canonical_url(url))
+    except ValueError as exc:  # no URL w3lib can read: an IPv6 host that never closes, ...
+        return f"not a URL ({exc})"
+
+
+def canonical_url(url: str) -> str:
+    """``url`` as Scrapy requests it (w3lib's ``safe_url_string``): scheme and host in lower
+    case, spaces and non-ASCII characters percent-encoded. ValueError when it is no URL."""
+    return safe_url_string(url.strip())
+
+
+def _check_url(url: Any, key: str) -> None:
+    """A ConfigError naming ``key`` unless ``url`` is an absolute http(s) URL a run may fetch."""
+    reason = url_problem(url) if isinstance(url, str) else "not a string"
+    if reason:
+        raise ConfigError(f"{key} must be an absolute http(s) URL, got {url!r}: {reason}")
 
 
 def _host_warning(name: str, url: str, defaults: tuple[str, ...]) -> list[str]:

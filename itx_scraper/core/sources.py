@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from msgspec import Meta, Struct
 from msgspec.structs import asdict
@@ -17,12 +17,17 @@ Depth = Annotated[int, Meta(ge=1, le=1000)]
 class Options(Struct, forbid_unknown_fields=True, kw_only=True):
     """Extra ``[sources.<name>]`` keys a spider reads (beyond ``url`` and ``enabled``)."""
 
+    # Keys whose values are URLs (a string, or a list of them): checked like ``url``.
+    url_keys: ClassVar[tuple[str, ...]] = ()
+
 
 class HeadlineOptions(Options):
+    url_keys = ("fallback_url",)
     fallback_url: str = ""  # tried when the first URL fails
 
 
 class MoittOptions(Options):
+    url_keys = ("pages",)
     pages: list[str] = []  # more list pages to scan
     depth: Depth = 3  # list pages to follow by "next"
 
@@ -37,6 +42,7 @@ class PsebOptions(Options):
 
 
 class PressOptions(Options):
+    url_keys = ("feeds",)
     feeds: list[str] = []  # RSS/Atom feed URLs (required)
     depth: Depth = 30  # items read per feed
     follow: bool = True  # fetch the article; false: use the feed's own text
