@@ -723,6 +723,9 @@ def inspect(
             raise click.BadParameter(
                 f"{given!r} is not an absolute http(s) URL: {reason}", param_hint=what
             )
+    # Fetched, and written into the snippet, as a run will request it (spaces encoded, ...).
+    watch_url = config.canonical_url(watch_url) if watch_url is not None else None
+    target = config.canonical_url(target) if "://" in target else target
     if name is not None:
         problem = config.watch_name_problem(name)
         if problem:

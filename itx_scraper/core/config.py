@@ -332,7 +332,7 @@ def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
                 )
         url = given.get("url")
         if url is not None:
-            _check_url(url, f"[sources.{name}] url")
+            url = _url(url, f"[sources.{name}] url")
             warnings += _host_warning(name, url, info.urls)
         configured = any(key in given for key in info.required_options)
         enabled = given.get("enabled", info.enabled or configured)
@@ -345,10 +345,10 @@ def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
         for key in info.options.url_keys:
             value = options[key]
             if isinstance(value, list):
-                for index, item in enumerate(value):
-                    _check_url(item, f"[sources.{name}] {key}[{index}]")
+                where = f"[sources.{name}] {key}"
+                options[key] = [_url(item, f"{where}[{n}]") for n, item in enumerate(value)]
             elif value:  # "": not set
-                _check_url(value, f"[sources.{name}] {key}")
+                options[key] = _url(value, f"[sources.{name}] {key}")
         missing = [key for key in info.required_options if not options.get(key)]
         if enabled and missing:
             raise ConfigError(f"[sources.{name}] is enabled but sets no {', '.join(missing)}")
@@ -378,8 +378,8 @@ def _watches(raw: Any, alert_series: list[str]) -> dict[str, WatchConfig]:
         if missing:
             raise ConfigError(f"{where} sets no {' or '.join(missing)}; both are required")
         options = validated(WatchSection, given, where)
-        _check_url(options.url, f"{where} url")
-        result[name] = WatchConfig(name=name, **msgspec.structs.asdict(options))
+        fields = {**msgspec.structs.asdict(options), "url": _url(options.url, f"{where} url")}
+        result[name] = WatchConfig(name=name, **fields)
     return result
 
 
@@ -413,11 +413,14 @@ def canonical_url(url: str) -> str:
     return safe_url_string(url.strip())
 
 
-def _check_url(url: Any, key: str) -> None:
-    """A ConfigError naming ``key`` unless ``url`` is an absolute http(s) URL a run may fetch."""
+def _url(url: Any, key: str) -> str:
+    """``url`` in the form Scrapy requests it, so that releases, validators and the
+    pre-flight all key it as the crawl does; a ConfigError naming ``key`` unless it is an
+    absolute http(s) URL a run may fetch."""
     reason = url_problem(url) if isinstance(url, str) else "not a string"
     if reason:
         raise ConfigError(f"{key} must be an absolute http(s) URL, got {url!r}: {reason}")
+    return canonical_url(url)
 
 
 def _host_warning(name: str, url: str, defaults: tuple[str, ...]) -> list[str]:
