@@ -139,6 +139,18 @@ def test_moitt_extra_pages_are_scanned() -> None:
     assert "https://moitt.gov.pk" + MOITT_URDU in [d.url for d in docs]
 
 
+def test_moitt_pages_on_another_host_are_configured_urls() -> None:
+    """``pages`` are configured URLs like ``url``: their hosts may be requested. The spider
+    once allowed only its ``url``'s host, and refused its own page on the bare domain as
+    "moitt.gov.pk:443 is not a configured host and port"."""
+    pages = SITES["moitt"].urls()
+    docs = run(
+        "moitt", pages, urls=("https://www.moitt.gov.pk/News",), pages=["https://moitt.gov.pk/News"]
+    )
+    assert [d.url for d in docs if d.error_class == "offsite"] == []
+    assert "https://moitt.gov.pk" + MOITT_IT in [d.url for d in good(docs)]
+
+
 # Links that urljoin and urlsplit refuse with a ValueError (an IPv6 host that never closes,
 # a fullwidth solidus in the host): once they ended the callback and lost the links after them.
 UNPARSABLE = ["http://[x/", "http://evil\uff0f.x/"]

@@ -24,7 +24,7 @@ from w3lib.url import safe_url_string
 
 from itx_scraper import DEFAULT_USER_AGENT
 from itx_scraper.core.errors import ConfigError
-from itx_scraper.core.sources import CRAWLED, ICT, SOURCES
+from itx_scraper.core.sources import CRAWLED, ICT, SOURCES, source_urls
 from itx_scraper.core.urls import problem
 
 DEFAULT_DB = Path("state/itx.db")
@@ -159,6 +159,11 @@ class SourceConfig:
     @property
     def url(self) -> str:
         return self.urls[0] if self.urls else ""
+
+    @property
+    def configured_urls(self) -> tuple[str, ...]:
+        """Start URLs and URL options: every host the source may request (see source_urls)."""
+        return source_urls(self.name, self.urls, self.options)
 
 
 @dataclass(frozen=True)

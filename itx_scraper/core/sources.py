@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
@@ -169,6 +170,18 @@ def rank(source: str) -> int:
 def option_defaults(source: str) -> dict[str, Any]:
     """The extra keys of a source with their default values."""
     return asdict(SOURCES[source].options())
+
+
+def source_urls(name: str, urls: Iterable[str], options: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every URL a source is configured with, each once: its start URLs, then the values of
+    its URL options (``fallback_url``, ``feeds``, ``pages``). The one definition: a spider
+    may request their hosts, and the pre-flight and the runner's host groups read them."""
+    found = list(urls)
+    info = SOURCES.get(name)  # the workbook spider of the watches is no source: no options
+    for key in info.options.url_keys if info else ():
+        value = options.get(key)
+        found += list(value) if isinstance(value, list | tuple) else [value] if value else []
+    return tuple(dict.fromkeys(str(url) for url in found))
 
 
 def label(source: str) -> str:

@@ -48,7 +48,7 @@ class MoittSpider(StatementSpider):
     list_links = "/NewsDetail/ links"
 
     async def start(self) -> AsyncIterator[Any]:
-        for url in dict.fromkeys([*self.urls, *self.options["pages"]]):
+        for url in self.configured_urls:  # ``url``, then ``pages``
             yield self.document_request(url, self.parse, itx_list_page=1)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
