@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 from msgspec import Meta, Struct
-from msgspec.structs import asdict
 
 ICT = "9"  # EBOPS 9, telecommunications, computer and information services: the ICT total
 
@@ -165,11 +164,6 @@ def rank(source: str) -> int:
     """Rank of a source name; unknown names rank lowest."""
     info = SOURCES.get(source)
     return info.rank if info else 0
-
-
-def option_defaults(source: str) -> dict[str, Any]:
-    """The extra keys of a source with their default values."""
-    return asdict(SOURCES[source].options())
 
 
 def source_urls(name: str, urls: Iterable[str], options: Mapping[str, Any]) -> tuple[str, ...]:
