@@ -736,8 +736,14 @@ def inspect(
     setup_logging(0, False)
     cfg = load_config(config_path, None)
     for given, what in ((watch_url, "--url"), (target if "://" in target else None, "URL")):
-        if given is not None and not config.absolute_http(given):
-            raise click.BadParameter(f"{given!r} is not an absolute http(s) URL", param_hint=what)
+        reason = config.url_problem(given) if given is not None else None
+        if reason:
+            raise click.BadParameter(
+                f"{given!r} is not an absolute http(s) URL: {reason}", param_hint=what
+            )
+    # Fetched, and written into the snippet, as a run will request it (spaces encoded, ...).
+    watch_url = config.canonical_url(watch_url) if watch_url is not None else None
+    target = config.canonical_url(target) if "://" in target else target
     if name is not None:
         problem = config.watch_name_problem(name)
         if problem:

@@ -118,6 +118,47 @@ def test_fixture_workbooks_and_a_later_revision(
     assert vintages == [(310.0, "P"), (312.5, "R")]
 
 
+@pytest.mark.parametrize(
+    ("spelled", "path"),
+    [
+        ("HTTP://{host}/ecodata/dt.xls", "/ecodata/dt.xls"),
+        ("http://{host}/ecodata/d t.xls", "/ecodata/d%20t.xls"),
+        ("http://{host}/ecodata/d\u00e4t.xls", "/ecodata/d%C3%A4t.xls"),
+    ],
+    ids=["upper-case-scheme", "space", "non-ascii"],
+)
+def test_a_url_written_unlike_scrapy_requests_it_is_still_fetched_conditionally(
+    tmp_path: Path, loopback: Loopback, cli: Cli, spelled: str, path: str
+) -> None:
+    """Scrapy requests a URL in its canonical form (scheme in lower case, spaces and non-ASCII
+    percent-encoded). Releases and validators were keyed by the URL as written, so a changed
+    file was downloaded twice (``HTTP://``), no request was ever conditional (a space), or
+    every run after the first ended in a traceback (non-ASCII, in the pre-flight)."""
+    url = spelled.format(host=f"{loopback.host}:{loopback.port}")
+    write_config(
+        tmp_path / "itx.toml",
+        f'[run]\nsources = ["sbp_ebops"]\n[sources.sbp_ebops]\nurl = "{url}"\n',
+    )
+    ict = published_ict()
+    for month, etag in (
+        (Month(2024, 4), '"apr"'),
+        (Month(2024, 4), '"apr"'),
+        (Month(2024, 5), '"may"'),
+    ):
+        loopback.serve(path, build_dt(month, ict), etag=etag)
+        result = cli("run")
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+    # One request a run: the second carries the validator and gets a 304; the third the new file.
+    asked = [(r.headers.get("If-None-Match"), r.body_sent > 0) for r in loopback.requests_to(path)]
+    assert asked == [(None, True), ('"apr"', False), ('"apr"', True)]
+    assert monthly(tmp_path / "itx.db")["2024-05"] == (332.0, "P", "sbp_ebops")
+    canonical = loopback.url(path)
+    assert db_rows(
+        tmp_path / "itx.db", "SELECT DISTINCT url FROM releases WHERE source = 'sbp_ebops'"
+    ) == [(canonical,)]
+
+
 def _truncated(body: bytes) -> bytes:
     return body[: len(body) // 3]
 

@@ -139,6 +139,41 @@ def test_moitt_extra_pages_are_scanned() -> None:
     assert "https://moitt.gov.pk" + MOITT_URDU in [d.url for d in docs]
 
 
+def test_moitt_pages_on_another_host_are_configured_urls() -> None:
+    """``pages`` are configured URLs like ``url``: their hosts may be requested. The spider
+    once allowed only its ``url``'s host, and refused its own page on the bare domain as
+    "moitt.gov.pk:443 is not a configured host and port"."""
+    pages = SITES["moitt"].urls()
+    docs = run(
+        "moitt", pages, urls=("https://www.moitt.gov.pk/News",), pages=["https://moitt.gov.pk/News"]
+    )
+    assert [d.url for d in docs if d.error_class == "offsite"] == []
+    assert "https://moitt.gov.pk" + MOITT_IT in [d.url for d in good(docs)]
+
+
+# Links that urljoin and urlsplit refuse with a ValueError (an IPv6 host that never closes,
+# a fullwidth solidus in the host): once they ended the callback and lost the links after them.
+UNPARSABLE = ["http://[x/", "http://evil\uff0f.x/"]
+
+
+@pytest.mark.parametrize("odd", UNPARSABLE, ids=["bad-ipv6", "nfkc-host"])
+def test_an_unparsable_link_on_a_list_page_drops_nothing(odd: str) -> None:
+    pages = SITES["moitt"].urls()
+    news = pages["https://moitt.gov.pk/News"]
+    first = f'<a href="{MOITT_IT}">'.encode()
+    news.body = news.body.replace(first, f'<a href="{odd}NewsDetail/b2Rk">x</a>'.encode() + first)
+    news.body = news.body.replace(b'href="/News?page=2"', f'href="{odd}News?page=2"'.encode())
+    docs = run("moitt", pages)
+    assert errors(docs) == []
+    assert "https://moitt.gov.pk" + MOITT_IT in [d.url for d in good(docs)]
+    assert "https://moitt.gov.pk/News?page=2" not in [d.url for d in docs]  # the odd "next"
+    pages = SITES["pseb"].urls()
+    listing = pages["https://pseb.org.pk/news"]
+    listing.body = listing.body.replace(b'href="/news/page/2"', f'href="{odd}page/2"'.encode())
+    [statement] = good(run("pseb", pages))
+    assert statement.url == "https://pseb.org.pk/news/it-exports-march-2024"
+
+
 def test_pid_walks_ids_down_from_the_newest_and_skips_gaps() -> None:
     docs = run("pid")
     assert [d.url.rsplit("/", 1)[1] for d in docs[1:]] == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from itx_scraper.core.urls import Origin, origins, refusal
+from itx_scraper.core.urls import Origin, join, origins, refusal
 
 SBP = origins(["https://archive.sbp.org.pk/ecodata/dt.xls"])
 LOOPBACK = origins(["http://127.0.0.1:8080/news"])
@@ -34,6 +34,9 @@ LOOPBACK = origins(["http://127.0.0.1:8080/news"])
         pytest.param("https://archive.sbp.org.pk@evil.org/", SBP, "user info", id="userinfo"),
         pytest.param("https://evil.org\\@archive.sbp.org.pk/", SBP, "backslash", id="backslash"),
         pytest.param("https://archive.sbp.org.pk:99999/", SBP, "not an absolute", id="bad-port"),
+        pytest.param("http://[x/news/1", SBP, "not a URL", id="bad-ipv6"),
+        pytest.param("http://evil\uff0f.x/", SBP, "not a URL", id="nfkc-host"),
+        pytest.param("https://[::1/a", LOOPBACK, "not a URL", id="unclosed-ipv6"),
         pytest.param("http://127.0.0.1:8080/news/1", LOOPBACK, None, id="loopback"),
         pytest.param("http://127.0.0.1:8081/news/1", LOOPBACK, "127.0.0.1:8081", id="other-port"),
         pytest.param("http://localhost:8080/", LOOPBACK, "not a configured", id="localhost"),
@@ -57,3 +60,25 @@ def test_origins_of_configured_urls() -> None:
     assert refusal("https://dawn.com/news/1", wide) is None
     assert refusal("https://www.dawn.com/news/1", wide) is None
     assert origins(["not a url", "mailto:x@y.z"]) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("base", "href", "joined"),
+    [
+        pytest.param(
+            "https://pseb.org.pk/news", "/news/1", "https://pseb.org.pk/news/1", id="path"
+        ),
+        pytest.param(
+            "https://pseb.org.pk/news", "x?p=2", "https://pseb.org.pk/x?p=2", id="relative"
+        ),
+        pytest.param("https://pseb.org.pk/", "mailto:a@b.pk", "mailto:a@b.pk", id="other-scheme"),
+        pytest.param("https://pseb.org.pk/", "http://[x/news/1", None, id="bad-ipv6"),
+        pytest.param("https://pseb.org.pk/", "http://evil\uff0f.x/", None, id="nfkc-host"),
+        pytest.param("https://pseb.org.pk/", "//[x/news", None, id="scheme-relative-ipv6"),
+    ],
+)
+def test_join_gives_none_for_a_link_no_parser_reads(
+    base: str, href: str, joined: str | None
+) -> None:
+    """A link that urljoin cannot read is no link: the page's other links still count."""
+    assert join(base, href) == joined

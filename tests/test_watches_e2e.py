@@ -246,6 +246,26 @@ def test_inspect_of_an_html_page_and_of_a_refused_redirect(loopback: Loopback, c
     assert loopback.requests_to("/home")[0].headers["User-Agent"].startswith("itx-scraper/")
 
 
+def test_inspect_fetches_a_url_in_the_form_a_run_requests_it(
+    tmp_path: Path, loopback: Loopback, cli: Cli
+) -> None:
+    """A space and a non-ASCII letter in the URL: inspect once refused the first ("control
+    character") and ended in a traceback on the second (http.client sends ASCII only). It
+    fetches the URL as Scrapy would, and its snippet holds that form, which a run fetches."""
+    path = "/ecodata/d%C3%A4t%20a.xls"
+    loopback.serve(path, build(summary_grid(MAR26)))
+    written = f"http://{loopback.host}:{loopback.port}/ecodata/d\u00e4t a.xls"
+    listing = cli("inspect", written, "--series", "Current Account Balance", "--name", "ca")
+    assert listing.returncode == 0, listing.stderr
+    snippet = listing.stdout.split("# Paste into itx.toml:\n")[1]
+    assert f'url = "{loopback.url(path)}"' in snippet
+    configure(tmp_path, snippet)
+    result = cli("run", env={"ITX_NOW": "2026-04-25T10:00:00"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(loopback.requests_to(path)) == 2  # inspect's fetch and the run's
+    assert stored(tmp_path / "itx.db", "ca")
+
+
 # ---------------------------------------------------------------- generated workbooks
 
 

@@ -20,10 +20,12 @@ from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta, Struct
+from w3lib.url import safe_url_string
 
 from itx_scraper import DEFAULT_USER_AGENT
 from itx_scraper.core.errors import ConfigError
-from itx_scraper.core.sources import CRAWLED, ICT, SOURCES
+from itx_scraper.core.sources import CRAWLED, ICT, SOURCES, source_urls
+from itx_scraper.core.urls import problem
 
 DEFAULT_DB = Path("state/itx.db")
 
@@ -157,6 +159,11 @@ class SourceConfig:
     @property
     def url(self) -> str:
         return self.urls[0] if self.urls else ""
+
+    @property
+    def configured_urls(self) -> tuple[str, ...]:
+        """Start URLs and URL options: every host the source may request (see source_urls)."""
+        return source_urls(self.name, self.urls, self.options)
 
 
 @dataclass(frozen=True)
@@ -329,9 +336,8 @@ def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
                     f" (it reads: {', '.join(keys)})"
                 )
         url = given.get("url")
-        if url is not None and not (isinstance(url, str) and absolute_http(url)):
-            raise ConfigError(f"[sources.{name}] url must be an absolute http(s) URL, got {url!r}")
         if url is not None:
+            url = _url(url, f"[sources.{name}] url")
             warnings += _host_warning(name, url, info.urls)
         configured = any(key in given for key in info.required_options)
         enabled = given.get("enabled", info.enabled or configured)
@@ -341,6 +347,13 @@ def _sources(raw: Any, warnings: list[str]) -> dict[str, SourceConfig]:
         options = msgspec.structs.asdict(
             validated(info.options, given_options, f"[sources.{name}]")
         )
+        for key in info.options.url_keys:
+            value = options[key]
+            if isinstance(value, list):
+                where = f"[sources.{name}] {key}"
+                options[key] = [_url(item, f"{where}[{n}]") for n, item in enumerate(value)]
+            elif value:  # "": not set
+                options[key] = _url(value, f"[sources.{name}] {key}")
         missing = [key for key in info.required_options if not options.get(key)]
         if enabled and missing:
             raise ConfigError(f"[sources.{name}] is enabled but sets no {', '.join(missing)}")
@@ -370,9 +383,8 @@ def _watches(raw: Any, alert_series: list[str]) -> dict[str, WatchConfig]:
         if missing:
             raise ConfigError(f"{where} sets no {' or '.join(missing)}; both are required")
         options = validated(WatchSection, given, where)
-        if not absolute_http(options.url):
-            raise ConfigError(f"{where} url must be an absolute http(s) URL, got {options.url!r}")
-        result[name] = WatchConfig(name=name, **msgspec.structs.asdict(options))
+        fields = {**msgspec.structs.asdict(options), "url": _url(options.url, f"{where} url")}
+        result[name] = WatchConfig(name=name, **fields)
     return result
 
 
@@ -391,10 +403,29 @@ def watch_name_problem(name: str, alert_series: Iterable[str] = ()) -> str | Non
     return None
 
 
-def absolute_http(url: str) -> bool:
-    """Whether ``url`` is an absolute http(s) URL with a host."""
-    parts = urlsplit(url)
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be configured, or None: the URL Scrapy would request for it (see
+    :func:`canonical_url`) must pass the one URL rule of :mod:`itx_scraper.core.urls`."""
+    try:
+        return problem(canonical_url(url))
+    except ValueError as exc:  # no URL w3lib can read: an IPv6 host that never closes, ...
+        return f"not a URL ({exc})"
+
+
+def canonical_url(url: str) -> str:
+    """``url`` as Scrapy requests it (w3lib's ``safe_url_string``): scheme and host in lower
+    case, spaces and non-ASCII characters percent-encoded. ValueError when it is no URL."""
+    return safe_url_string(url.strip())
+
+
+def _url(url: Any, key: str) -> str:
+    """``url`` in the form Scrapy requests it, so that releases, validators and the
+    pre-flight all key it as the crawl does; a ConfigError naming ``key`` unless it is an
+    absolute http(s) URL a run may fetch."""
+    reason = url_problem(url) if isinstance(url, str) else "not a string"
+    if reason:
+        raise ConfigError(f"{key} must be an absolute http(s) URL, got {url!r}: {reason}")
+    return canonical_url(url)
 
 
 def _host_warning(name: str, url: str, defaults: tuple[str, ...]) -> list[str]:

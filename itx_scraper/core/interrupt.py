@@ -54,11 +54,6 @@ class _State:
 _state = _State()
 
 
-def requested() -> int | None:
-    """The number of the signal that asked this run to stop, or None."""
-    return _state.signum
-
-
 def check() -> None:
     """Raise Interrupted if a signal asked the run to stop; call it between units of work."""
     if _state.signum is not None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from msgspec import Meta, Struct
-from msgspec.structs import asdict
 
 ICT = "9"  # EBOPS 9, telecommunications, computer and information services: the ICT total
 
@@ -17,12 +17,17 @@ Depth = Annotated[int, Meta(ge=1, le=1000)]
 class Options(Struct, forbid_unknown_fields=True, kw_only=True):
     """Extra ``[sources.<name>]`` keys a spider reads (beyond ``url`` and ``enabled``)."""
 
+    # Keys whose values are URLs (a string, or a list of them): checked like ``url``.
+    url_keys: ClassVar[tuple[str, ...]] = ()
+
 
 class HeadlineOptions(Options):
+    url_keys = ("fallback_url",)
     fallback_url: str = ""  # tried when the first URL fails
 
 
 class MoittOptions(Options):
+    url_keys = ("pages",)
     pages: list[str] = []  # more list pages to scan
     depth: Depth = 3  # list pages to follow by "next"
 
@@ -37,6 +42,7 @@ class PsebOptions(Options):
 
 
 class PressOptions(Options):
+    url_keys = ("feeds",)
     feeds: list[str] = []  # RSS/Atom feed URLs (required)
     depth: Depth = 30  # items read per feed
     follow: bool = True  # fetch the article; false: use the feed's own text
@@ -160,9 +166,16 @@ def rank(source: str) -> int:
     return info.rank if info else 0
 
 
-def option_defaults(source: str) -> dict[str, Any]:
-    """The extra keys of a source with their default values."""
-    return asdict(SOURCES[source].options())
+def source_urls(name: str, urls: Iterable[str], options: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every URL a source is configured with, each once: its start URLs, then the values of
+    its URL options (``fallback_url``, ``feeds``, ``pages``). The one definition: a spider
+    may request their hosts, and the pre-flight and the runner's host groups read them."""
+    found = list(urls)
+    info = SOURCES.get(name)  # the workbook spider of the watches is no source: no options
+    for key in info.options.url_keys if info else ():
+        value = options.get(key)
+        found += list(value) if isinstance(value, list | tuple) else [value] if value else []
+    return tuple(dict.fromkeys(str(url) for url in found))
 
 
 def label(source: str) -> str:

@@ -172,7 +172,7 @@ def preflight_targets(config: Config, sources: list[str]) -> list[preflight.Targ
     once for all its watches (the workbook spider asks it once too)."""
     targets = [
         preflight.Target(
-            name, (name,), config.sources[name].url, origins(source_urls(config.sources[name]))
+            name, (name,), config.sources[name].url, origins(config.sources[name].configured_urls)
         )
         for name in sources
         if file_source(name) and config.sources[name].url
@@ -291,15 +291,6 @@ def source_url(config: Config, name: str) -> str:
     return config.watches[name].url if name in config.watches else config.sources[name].url
 
 
-def source_urls(source: SourceConfig) -> list[str]:
-    """Every URL a source is configured with: start URLs and URL options (fallbacks, feeds)."""
-    urls = list(source.urls)
-    for value in source.options.values():
-        values = value if isinstance(value, list) else [value]
-        urls += [v for v in values if isinstance(v, str) and "://" in v]
-    return urls
-
-
 def _no_root_handler(process_class: type) -> dict[str, bool]:
     """Keep Scrapy from adding its own log handler: our CLI set up logging. Scrapy 2.19 reads
     LOG_INSTALL_ROOT_HANDLER (and deprecates the argument); older ones need the argument."""
@@ -320,7 +311,7 @@ def host_groups(config: Config, sources: list[str]) -> list[list[str]]:
     groups: list[tuple[set[str], list[str]]] = []
     for name in names:
         source = crawled[name]
-        hosts = {origin.host for origin in origins(source_urls(source))}
+        hosts = {origin.host for origin in origins(source.configured_urls)}
         merged = (hosts, [name])
         rest = []
         for group in groups:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from twisted.internet.error import TCPTimedOutError, TimeoutError
 
+from itx_scraper.core.config import validated
 from itx_scraper.core.errors import ParseError
 from itx_scraper.core.faults import checkpoint
-from itx_scraper.core.urls import Origin, origins, refusal
+from itx_scraper.core.sources import SOURCES, source_urls
+from itx_scraper.core.urls import Origin, join, origins, refusal
 from itx_scraper.items import Document, ParsedDocument
 
 if TYPE_CHECKING:
@@ -33,26 +36,60 @@ def http_error_class(status: int) -> str | None:
     return None
 
 
+def spider_options(source: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Validated options; ``scrapy crawl NAME -a depth=3 -a feeds=a,b`` passes strings."""
+    kind = SOURCES[source].options
+    fields = dict(zip(kind.__struct_fields__, msgspec.structs.fields(kind), strict=True))
+    values = {
+        key: [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, str) and "list" in str(fields[key].type)
+        else value
+        for key, value in given.items()
+    }
+    return msgspec.structs.asdict(validated(kind, values, f"[sources.{source}]", strict=False))
+
+
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
 
 
 class DocumentSpider(scrapy.Spider):
-    """Base for file spiders: one configured URL (plus fallbacks), one document."""
+    """Base for file spiders: one configured URL (plus fallbacks), one document.
+
+    ``urls`` are the source's start URLs; ``options`` its extra ``[sources.<name>]`` keys,
+    taken from the keyword arguments (validated; strings from ``scrapy crawl -a`` read too).
+    """
 
     custom_settings: ClassVar[dict[str, Any]] = {}
     default_urls: tuple[str, ...] = ()
 
     def __init__(self, url: str | None = None, urls: Iterable[str] = (), **kwargs: Any) -> None:
+        info = SOURCES.get(self.name)  # the workbook spider of the watches is no source
+        fields = info.options.__struct_fields__ if info else ()
+        given = {key: kwargs.pop(key) for key in fields if key in kwargs}
+        self.options: dict[str, Any] = spider_options(self.name, given) if info else {}
         super().__init__(**kwargs)
         self.urls = tuple(urls) or ((url,) if url else self.default_urls)
+
+    @property
+    def configured_urls(self) -> tuple[str, ...]:
+        """Start URLs, then URL options (fallback_url, feeds, pages): core's one definition."""
+        return source_urls(self.name, self.urls, self.options)
 
     @property
     def allowed_origins(self) -> frozenset[Origin]:
         """Hosts and ports this spider may request; ConfiguredHostsMiddleware enforces them
         on every request and redirect (Scrapy's own offsite check lets dont_filter through)."""
-        return origins(self.urls)
+        return origins(self.configured_urls)
+
+    def absolute(self, base: str, href: str) -> str | None:
+        """A link found on a page, made absolute; None (logged at -v) when it is no URL at all,
+        so that one odd link is skipped instead of ending the callback and the page with it."""
+        url = join(base, href)
+        if url is None:
+            self.logger.info("skipping link %s: not a URL", href[:200])
+        return url
 
     def may_follow(self, url: str) -> bool:
         """Whether a link found on a page may be fetched; a refused one is skipped, logged at -v."""

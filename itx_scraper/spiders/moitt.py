@@ -6,7 +6,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
 from itx_scraper.parsers.statement import PageSelectors, decode_news_token
 from itx_scraper.spiders.statement import StatementSpider
@@ -49,7 +48,7 @@ class MoittSpider(StatementSpider):
     list_links = "/NewsDetail/ links"
 
     async def start(self) -> AsyncIterator[Any]:
-        for url in dict.fromkeys([*self.urls, *self.options["pages"]]):
+        for url in self.configured_urls:  # ``url``, then ``pages``
             yield self.document_request(url, self.parse, itx_list_page=1)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
@@ -61,9 +60,11 @@ class MoittSpider(StatementSpider):
         for anchor in page.select("a[href]"):
             href = str(anchor.get("href"))
             match = SELECTORS.detail_href.search(href)
-            if match:
-                key = decode_news_token(match.group(1)) or match.group(1)
-                links.setdefault(key, urljoin(response.url, href))
+            url = self.absolute(response.url, href) if match else None
+            if match is None or url is None:
+                continue
+            key = decode_news_token(match.group(1)) or match.group(1)
+            links.setdefault(key, url)
         if not links:
             yield self.empty_list(doc)
             return

@@ -60,21 +60,16 @@ class PressSpider(StatementSpider):
     list_links = "items"
     date_monitor = False  # an article's date may rightly come from its URL or the feed
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        feeds = [str(feed) for feed in self.options["feeds"]]
-        self.urls = tuple(dict.fromkeys([*feeds, *self.urls]))
-
     @property
     def allowed_origins(self) -> frozenset[Origin]:
         """An outlet's feed and articles may sit on www. and the bare domain: allow both."""
-        return origins(self.urls, strip_www=True)
+        return origins(self.configured_urls, strip_www=True)
 
     async def start(self) -> AsyncIterator[Any]:
-        if not self.urls:
+        if not self.configured_urls:
             self.logger.error("press: no feeds configured ([sources.press] feeds = [...])")
             return
-        for url in self.urls:
+        for url in self.configured_urls:  # a configured ``url`` is read as one more feed
             yield self.document_request(url, self.parse)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 from itx_scraper.parsers.statement import PageSelectors, parse_date
 from itx_scraper.spiders.statement import StatementSpider
@@ -65,11 +65,14 @@ class PsebSpider(StatementSpider):
             link = item.select_one(SELECTORS.item_link)
             if link is None or not link.get("href"):
                 continue
+            url = self.absolute(response.url, str(link["href"]))
+            if url is None:
+                continue
             stamp = item.select_one(SELECTORS.item_date)
             listed = None
             if stamp is not None:
                 listed = parse_date(str(stamp.get("datetime") or stamp.get_text(" ")))
-            items.append((urljoin(response.url, str(link["href"])), link.get_text(" "), listed))
+            items.append((url, link.get_text(" "), listed))
         if not items:
             yield self.empty_list(doc)
             return

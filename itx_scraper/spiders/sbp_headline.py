@@ -27,19 +27,14 @@ class SbpHeadlineSpider(DocumentSpider):
     name = "sbp_headline"
     default_urls = SOURCES["sbp_headline"].urls
 
-    def __init__(
-        self, url: str | None = None, urls: Any = (), fallback_url: str = "", **kwargs: Any
-    ) -> None:
-        super().__init__(url=url, urls=urls, **kwargs)
-        if fallback_url and fallback_url not in self.urls:
-            self.urls = (*self.urls, fallback_url)
-
     async def start(self) -> AsyncIterator[Any]:
-        if self.urls:
+        if self.configured_urls:
             yield self.request(0)
 
     def request(self, attempt: int) -> Any:
-        return self.document_request(self.urls[attempt], self.parse, itx_attempt=attempt)
+        """Attempts follow the configured URLs: ``url`` (or the defaults), then ``fallback_url``."""
+        url = self.configured_urls[attempt]
+        return self.document_request(url, self.parse, itx_attempt=attempt)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         doc = self.document(response, parse_pdf)
@@ -54,6 +49,7 @@ class SbpHeadlineSpider(DocumentSpider):
     def fallback(self, meta: dict[str, Any]) -> Iterator[Any]:
         """The next configured URL after a failed attempt, if there is one."""
         attempt = int(meta.get("itx_attempt", 0)) + 1
-        if attempt < len(self.urls):
-            self.logger.info("%s failed; trying %s", self.urls[attempt - 1], self.urls[attempt])
+        urls = self.configured_urls
+        if attempt < len(urls):
+            self.logger.info("%s failed; trying %s", urls[attempt - 1], urls[attempt])
             yield self.request(attempt)

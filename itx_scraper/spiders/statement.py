@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urljoin
 
-import msgspec
 from scrapy.http import TextResponse
 
-from itx_scraper.core.config import validated
 from itx_scraper.core.errors import LayoutError, ParseError
-from itx_scraper.core.sources import SOURCES
 from itx_scraper.extract import extract
 from itx_scraper.parsers.statement import (
     MissingDateError,
@@ -42,19 +38,6 @@ def response_text(response: Response) -> str:
     if isinstance(response, TextResponse):
         return response.text
     return response.body.decode("utf-8", "replace")
-
-
-def spider_options(source: str, given: dict[str, Any]) -> dict[str, Any]:
-    """Validated options; ``scrapy crawl NAME -a depth=3 -a feeds=a,b`` passes strings."""
-    kind = SOURCES[source].options
-    fields = dict(zip(kind.__struct_fields__, msgspec.structs.fields(kind), strict=True))
-    values = {
-        key: [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, str) and "list" in str(fields[key].type)
-        else value
-        for key, value in given.items()
-    }
-    return msgspec.structs.asdict(validated(kind, values, f"[sources.{source}]", strict=False))
 
 
 # Detail pages fetched from one list page or feed: a hostile page with 10,000 links costs 50.
@@ -90,9 +73,6 @@ class StatementSpider(DocumentSpider):
         last_links: Mapping[str, int] | None = None,
         **kwargs: Any,
     ) -> None:
-        fields = SOURCES[self.name].options.__struct_fields__
-        given = {key: kwargs.pop(key) for key in fields if key in kwargs}
-        self.options: dict[str, Any] = spider_options(self.name, given)
         super().__init__(url=url, urls=urls, **kwargs)
         self._seen: set[str] = set()
         self.last_links = last_links  # None: not known (``scrapy crawl``, offline tests)
@@ -125,8 +105,8 @@ class StatementSpider(DocumentSpider):
         number = int(response.meta.get("itx_list_page", 1))
         if link is None or not link.get("href") or number >= self.option_int("depth"):
             return
-        url = urljoin(response.url, str(link["href"]))
-        if self.may_follow(url):
+        url = self.absolute(response.url, str(link["href"]))
+        if url is not None and self.may_follow(url):
             yield self.document_request(url, self.parse, itx_list_page=number + 1)
 
     # -- outcomes ----------------------------------------------------------------------------

@@ -164,7 +164,15 @@ def test_links_to_local_files_leave_no_byte_in_the_database(
 
 @pytest.mark.parametrize(
     "odd",
-    ["javascript:void(0)", "mailto:info@pseb.org.pk", "tel:+92519207077", "www.no-scheme.pk/x"],
+    [
+        "javascript:void(0)",
+        "mailto:info@pseb.org.pk",
+        "tel:+92519207077",
+        "www.no-scheme.pk/x",
+        "http://[x/news/1",  # an IPv6 host that never closes: urlsplit raises ValueError
+        "http://evil\uff0f.x/news/1",  # a fullwidth solidus in the host: ValueError (NFKC)
+    ],
+    ids=["javascript", "mailto", "tel", "no-scheme", "bad-ipv6", "nfkc-host"],
 )
 def test_an_odd_link_before_valid_items_does_not_drop_them(
     odd: str, tmp_path: Path, loopback: Loopback
