@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from itx_scraper.core.urls import Origin, join, origins, refusal
 
@@ -82,3 +84,19 @@ def test_join_gives_none_for_a_link_no_parser_reads(
 ) -> None:
     """A link that urljoin cannot read is no link: the page's other links still count."""
     assert join(base, href) == joined
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.sampled_from(["https://www.sbp.org.pk", "http://127.0.0.1:8080", "HTTP://A.pk"]),
+    rest=st.text(alphabet="abcXYZ019._~!$&'()*+,;=:@/%?-# \"<>^`{|}é", max_size=16),
+)
+def test_the_canonical_form_is_w3libs(base: str, rest: str) -> None:
+    """canonical_url skips importing w3lib for URLs it would leave unchanged: it must give
+    exactly what w3lib gives for every URL, whichever path it takes."""
+    from w3lib.url import safe_url_string
+
+    from itx_scraper.core.config import canonical_url
+
+    url = f"{base}/{rest}"
+    assert canonical_url(url) == safe_url_string(url)
