@@ -254,3 +254,36 @@ def test_a_silent_server_times_out_once(
     assert (last["status"], last["error_class"]) == ("error", "timeout")
     assert len(unanswered) == 1  # not asked a second time by the crawl
     assert "took longer than 1 seconds" in last["error"] and last["duration_ms"] is not None
+
+
+def test_a_signal_while_the_watchdog_starts_leaves_no_timer_behind(
+    loopback: Loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM that lands inside ``Timer.start()`` (it waits for the thread to run) used to
+    skip ``cancel()``: a non-daemon timer then held the process until the timeout (up to an
+    hour) before it could exit."""
+    from types import SimpleNamespace
+
+    from itx_scraper import preflight
+    from itx_scraper.core.interrupt import Interrupted
+
+    started: list[threading.Timer] = []
+
+    class SignalWhileStarting(threading.Timer):
+        def start(self) -> None:
+            started.append(self)
+            super().start()
+            raise Interrupted(15)  # the signal handler raised inside start()
+
+    monkeypatch.setattr(preflight, "threading", SimpleNamespace(Timer=SignalWhileStarting))
+    policy = preflight.Policy(DEFAULT_USER_AGENT, delay=0.0, timeout=3600.0, max_bytes=1000)
+    try:
+        with pytest.raises(Interrupted):
+            preflight._download(loopback.url(PATH), policy, {}, preflight.Outcome())
+        [watchdog] = started
+        assert watchdog.finished.is_set()  # cancelled: it will never fire
+        assert watchdog.daemon  # and it could not hold the process's exit anyway
+    finally:
+        for timer in started:
+            timer.cancel()
+    assert loopback.requests == []  # the signal came before the request
