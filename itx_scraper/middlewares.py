@@ -90,7 +90,10 @@ class ConditionalGetMiddleware(RunDatabase):
         store = self.store()
         if store is None:
             return  # nothing stored yet: an unconditional first fetch
-        found = {store.validators(source, request.url) for source in sources}
+        # Releases are kept under the configured URL, which Scrapy may have normalised in
+        # request.url (a "|" becomes "%7C"); a redirect's request carries it too.
+        url = request.meta.get("itx_url", request.url)
+        found = {store.validators(source, url) for source in sources}
         if len(found) != 1:
             return  # one of them lacks this version (new, or it failed to parse): fetch it all
         etag, last_modified = found.pop()
@@ -401,7 +404,9 @@ class PrefetchedMiddleware:
         spider = self.crawler.spider
         waiting = getattr(spider, "itx_prefetched", None) or {}  # URL -> the pre-flight answer
         mine = request.meta.get("itx_source") or request.meta.get("itx_sources")
-        prefetched = waiting.pop(request.url, None) if mine else None  # the first attempt only
+        # The pre-flight asked the configured URL: the key, whatever Scrapy made of it.
+        url = request.meta.get("itx_url", request.url)
+        prefetched = waiting.pop(url, None) if mine else None  # the first attempt only
         if prefetched is not None:
             return prefetched.replay(request)
         host = (split(request.url) or ("", "", 0))[1]

@@ -287,3 +287,58 @@ def test_a_signal_while_the_watchdog_starts_leaves_no_timer_behind(
         for timer in started:
             timer.cancel()
     assert loopback.requests == []  # the signal came before the request
+
+
+# A configured URL that Scrapy normalises: request.url asks for /ecodata/d%7Ct.xls, while
+# releases and the pre-flight's answer are kept under the URL as configured.
+PIPE_PATH = "/ecodata/d|t.xls"
+
+
+def serve_pipe(loopback: Loopback, body: bytes, etag: str) -> None:
+    for path in (PIPE_PATH, PIPE_PATH.replace("|", "%7C")):  # one file, as a server sees it
+        loopback.serve(path, body, etag=etag)
+
+
+def configure_pipe(tmp_path: Path, loopback: Loopback) -> Path:
+    write_config(
+        tmp_path / "itx.toml",
+        f'[run]\nsources = ["sbp_ebops"]\n[history]\nbaseline = false\n'
+        f'[sources.sbp_ebops]\nurl = "{loopback.url(PIPE_PATH)}"\n',
+    )
+    loopback.serve("/robots.txt", ROBOTS_OK, headers={"Content-Type": "text/plain"})
+    return tmp_path / "itx.db"
+
+
+def test_the_pre_flight_answer_is_found_for_a_url_scrapy_normalises(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    configure_pipe(tmp_path, loopback)
+    serve_pipe(loopback, workbook, '"v1"')
+    assert cli("run").returncode == 0
+    serve_pipe(loopback, build_dt(Month(2024, 5), published_ict()), '"v2"')
+    loopback.requests.clear()
+    result = cli("run")
+    assert result.returncode == 0, result.stderr
+    # The pre-flight's 200 is replayed into the crawl: the file is not downloaded again.
+    assert [r.path for r in loopback.requests] == [PIPE_PATH]
+
+
+def test_validators_are_found_for_a_url_scrapy_normalises(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    db = configure_pipe(tmp_path, loopback)
+    serve_pipe(loopback, workbook, '"v1"')
+    assert cli("run").returncode == 0
+    # robots.txt answering 503 leaves the file to the crawl, whose request Scrapy normalised.
+    loopback.serve("/robots.txt", b"busy", status=503, headers={"Content-Type": "text/plain"})
+    tomorrow = (datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat()
+    loopback.requests.clear()
+    assert cli("run", env={"ITX_NOW": tomorrow}).returncode == 0
+    [crawl] = loopback.requests_to(PIPE_PATH.replace("|", "%7C"))
+    assert crawl.headers.get("If-None-Match") == '"v1"'
+    last = fetches(db)[-1]
+    assert (last["url"], last["status"], last["http_status"]) == (
+        loopback.url(PIPE_PATH),
+        "not_modified",
+        304,
+    )
