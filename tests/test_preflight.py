@@ -6,6 +6,7 @@ with its ETag (Scrapy's path); the run under test starts with the pre-flight.
 
 from __future__ import annotations
 
+import itertools
 import re
 import socket
 import sqlite3
@@ -342,3 +343,30 @@ def test_validators_are_found_for_a_url_scrapy_normalises(
         "not_modified",
         304,
     )
+
+
+def test_the_delay_after_the_pre_flight_holds_for_every_request_to_the_host(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    """The crawl used to drop the pre-flight's deadline at its first request to the host: a
+    second request, queued at the same time, went straight out (0.07 s after, delay 3)."""
+    configure(tmp_path, loopback)
+    first_run(loopback, cli, workbook)
+    # Two new watches on the same host: no validators yet, so the crawl asks both.
+    for path in ("/ecodata/b.xls", "/ecodata/c.xls"):
+        loopback.serve(path, workbook)
+    write_config(
+        tmp_path / "itx.toml",
+        f'[history]\nbaseline = false\n[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n'
+        f'[watches.b]\nurl = "{loopback.url("/ecodata/b.xls")}"\nseries = "Exports"\n'
+        f'[watches.c]\nurl = "{loopback.url("/ecodata/c.xls")}"\nseries = "Exports"\n',
+    )
+    text = (tmp_path / "itx.toml").read_text().replace("delay = 0.0", "delay = 2.0", 1)
+    (tmp_path / "itx.toml").write_text(text)
+    cli("run")  # the watches name no real series; only when the requests came matters
+    seen = loopback.requests
+    assert [r.path for r in seen[:1]] == [PATH]  # the pre-flight's (a 304), then the crawl's
+    assert sorted(r.path for r in seen[1:]) == ["/ecodata/b.xls", "/ecodata/c.xls"]
+    assert all(a.done is not None and b.at >= a.done for a, b in itertools.pairwise(seen))
+    # Delay 2.0 with jitter: at least 1.0 s from the pre-flight's request to the next one.
+    assert loopback.pause_before(seen[1]) >= 0.7, [(r.path, r.at, r.done) for r in seen]
