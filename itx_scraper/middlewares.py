@@ -1,19 +1,23 @@
 """Small middlewares: conditional GET, Retry-After, retry backoff, hosts, timing, robots.txt
-kept a day, the hand-over from the pre-flight request, and abandonable parses."""
+kept a day, the hand-over from the pre-flight request, and abandonable parses; and the
+per-host pacing that every request waits on just before it goes out."""
 
 from __future__ import annotations
 
 import logging
 import time
+import weakref
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import urljoin
 
 from scrapy import signals
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred
+from scrapy.utils.misc import load_object
+from twisted.internet.defer import Deferred, DeferredLock
 from twisted.internet.task import deferLater
 
 from itx_scraper import robots
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
 
 
 logger = logging.getLogger(__name__)
@@ -90,7 +95,10 @@ class ConditionalGetMiddleware(RunDatabase):
         store = self.store()
         if store is None:
             return  # nothing stored yet: an unconditional first fetch
-        found = {store.validators(source, request.url) for source in sources}
+        # Releases are kept under the configured URL, which Scrapy may have normalised in
+        # request.url (a "|" becomes "%7C"); a redirect's request carries it too.
+        url = request.meta.get("itx_url", request.url)
+        found = {store.validators(source, url) for source in sources}
         if len(found) != 1:
             return  # one of them lacks this version (new, or it failed to parse): fetch it all
         etag, last_modified = found.pop()
@@ -118,39 +126,34 @@ def retry_after_seconds(value: str | None, cap: float) -> float | None:
 
 
 class RetryAfterMiddleware:
-    """On 429/503 with Retry-After, wait as asked (up to a cap) and retry once per response.
+    """On 429/503 with Retry-After, retry once per response, after the wait it asks for.
 
-    Scrapy's RetryMiddleware ignores the header and retries at once, so this one sits closer
-    to the downloader (a higher number) and sees the response first.
+    The wait (up to a cap) is the host's, not this request's: HostPacing holds every request
+    to the host until it is over, so the retry is returned at once. Scrapy's RetryMiddleware
+    ignores the header and retries at once, so this one sits closer to the downloader (a
+    higher number) and sees the response first.
     """
 
-    def __init__(self, cap: float, max_retries: int) -> None:
-        self.cap = cap
+    def __init__(self, pacing: HostPacing, max_retries: int) -> None:
+        self.pacing = pacing
         self.max_retries = max_retries
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(
-            cap=crawler.settings.getfloat("ITX_RETRY_AFTER_CAP", 300.0),
-            max_retries=crawler.settings.getint("RETRY_TIMES", 2),
-        )
+        return cls(HostPacing.of(crawler), max_retries=crawler.settings.getint("RETRY_TIMES", 2))
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status not in (429, 503):
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if self.pacing.retry_after(response) is None:
             return response
-        wait = retry_after_seconds(
-            response.headers.get("Retry-After", b"").decode("latin-1"), self.cap
-        )
         tries = int(request.meta.get("itx_retry_after", 0))
-        if wait is None or tries >= self.max_retries:
+        if tries >= self.max_retries:
             return response
         logger.info(
-            "HTTP %s from %s: waiting %.1f s as Retry-After asks",
+            "HTTP %s from %s: retrying in %.1f s as Retry-After asks",
             response.status,
             request.url,
-            wait,
+            self.pacing.remaining(request.url),
         )
-        await sleep(wait)
         retry: Request = request.replace(dont_filter=True)
         retry.meta["itx_retry_after"] = tries + 1
         retry.meta["dont_retry"] = True  # this middleware owns the retry of this response
@@ -249,46 +252,151 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** max(0, attempt - 1))
 
 
+def host_of(url: str) -> str:
+    return (split(url) or ("", "", 0))[1]
+
+
+class HostPacing:
+    """Per host, the monotonic time before which no request may go to it: one clock for
+    every request of a crawl, waited on by PacedDownloadHandler just before a request goes
+    out, after Scrapy's queue (a wait in a middleware would hold one request while the
+    rest of the host's queue went out); and a lock, so that one request at a time is out
+    to a host (Scrapy's slot lets its whole queue out at once when there is no delay).
+
+    It starts from the pre-flight's ``ITX_NOT_BEFORE`` and moves on: after each request,
+    by the shortest gap Scrapy's delay can give (so that a request released after a pause
+    is not followed at once by the next one); after a 429 or 503 with Retry-After, by its
+    wait (capped at ``ITX_RETRY_AFTER_CAP``); after a retryable 5xx or failure, by the
+    backoff (``ITX_RETRY_BACKOFF``, by default the delay but at least one second, doubling
+    with each retry). A pause is recorded when the answer arrives, before Scrapy frees the
+    host's slot, whether or not the page itself is retried. It only ever moves later.
+    """
+
+    _of: ClassVar[weakref.WeakKeyDictionary[Crawler, HostPacing]] = weakref.WeakKeyDictionary()
+
+    def __init__(self, settings: BaseSettings) -> None:
+        self.not_before: dict[str, float] = {
+            str(host): float(at) for host, at in settings.getdict("ITX_NOT_BEFORE").items()
+        }
+        delay = settings.getfloat("DOWNLOAD_DELAY")
+        jitter = min(1.0, max(0.0, settings.getfloat("DOWNLOAD_DELAY_JITTER")))
+        self.gap = delay * (1 - jitter)
+        self.cap = settings.getfloat("ITX_RETRY_AFTER_CAP", 300.0)
+        base = settings.get("ITX_RETRY_BACKOFF")
+        self.backoff = float(base) if base is not None else max(1.0, delay)
+        self.retry_codes = {int(code) for code in settings.getlist("RETRY_HTTP_CODES")}
+        self.retry_exceptions: tuple[type[BaseException], ...] = tuple(
+            load_object(name) if isinstance(name, str) else name
+            for name in settings.getlist("RETRY_EXCEPTIONS")
+        )
+        self._locks: dict[str, DeferredLock] = {}
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> HostPacing:
+        """The crawl's one clock, shared by the download handler and the middlewares."""
+        pacing = cls._of.get(crawler)
+        if pacing is None:
+            pacing = cls._of[crawler] = cls(crawler.settings)
+        return pacing
+
+    def hold(self, url: str, seconds: float) -> None:
+        """No request to the URL's host for ``seconds`` from now (or longer, if so held)."""
+        host = host_of(url)
+        until = time.monotonic() + seconds
+        self.not_before[host] = max(self.not_before.get(host, 0.0), until)
+
+    def remaining(self, url: str) -> float:
+        return max(0.0, self.not_before.get(host_of(url), 0.0) - time.monotonic())
+
+    async def turn(self, url: str) -> DeferredLock:
+        """Wait until a request may go to the URL's host, and take the host's lock (the
+        caller releases it when the answer is in); the next request waits the gap."""
+        lock = self._locks.setdefault(host_of(url), DeferredLock())
+        await maybe_deferred_to_future(lock.acquire())
+        try:
+            while (wait := self.remaining(url)) > 0:
+                await sleep(wait)
+        except BaseException:
+            lock.release()
+            raise
+        self.hold(url, self.gap)
+        return lock
+
+    def retry_after(self, response: Response) -> float | None:
+        """The capped wait a 429 or 503 asks for; None when it asks for none."""
+        if response.status not in (429, 503):
+            return None
+        value = response.headers.get("Retry-After", b"").decode("latin-1")
+        return retry_after_seconds(value, self.cap)
+
+    def after_response(self, request: Request, response: Response) -> None:
+        wait = self.retry_after(response)
+        if wait is None and response.status in self.retry_codes:
+            wait = self._backoff(request)
+        if wait:
+            self.hold(request.url, wait)
+
+    def after_failure(self, request: Request, exception: BaseException) -> None:
+        if isinstance(exception, self.retry_exceptions):
+            self.hold(request.url, self._backoff(request))
+
+    def _backoff(self, request: Request) -> float:
+        """Before retry number n (this request made n - 1 of them): base, 2*base, ..."""
+        attempt = int(request.meta.get("retry_times", 0)) + 1
+        return backoff_seconds(attempt, self.backoff, self.cap)
+
+
+class PacedDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler behind HostPacing: the last step before a request goes out.
+
+    A request waits here holding the host's lock, so the host's other requests wait behind
+    it, and the pause its answer asks for is recorded before the lock is given up.
+    """
+
+    async def download_request(self, request: Request) -> Response:
+        pacing = HostPacing.of(self.crawler)
+        lock = await pacing.turn(request.url)
+        try:  # the pause an answer asks for is recorded before the next request's turn
+            response = await super().download_request(request)
+            pacing.after_response(request, response)
+            return response
+        except Exception as exc:
+            pacing.after_failure(request, exc)
+            raise
+        finally:
+            lock.release()
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's RetryMiddleware (5xx, timeouts, connection errors) with exponential backoff.
 
-    Scrapy retries at once; a struggling government server deserves a pause. The base is
-    ``ITX_RETRY_BACKOFF`` seconds, by default the politeness delay but at least one second.
+    Scrapy retries at once; a struggling government server deserves a pause. The pause is
+    the host's (HostPacing holds every request to it), so the retry is returned at once.
     """
 
-    backoff: float
-    cap: float
+    pacing: HostPacing
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         middleware = super().from_crawler(crawler)
-        settings = crawler.settings
-        base = settings.get("ITX_RETRY_BACKOFF")
-        middleware.backoff = (
-            float(base) if base is not None else max(1.0, settings.getfloat("DOWNLOAD_DELAY"))
-        )
-        middleware.cap = settings.getfloat("ITX_RETRY_AFTER_CAP", 300.0)
+        middleware.pacing = HostPacing.of(crawler)
         return middleware
 
-    async def process_response(  # type: ignore[override]
+    def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
-        result = super().process_response(request, response)
-        return await self._pause(result)
+        return self._told(super().process_response(request, response))
 
-    async def process_exception(  # type: ignore[override]
+    def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
-        result = super().process_exception(request, exception)
-        return await self._pause(result)
+        return self._told(super().process_exception(request, exception))
 
-    async def _pause(self, result: Request | Response | None) -> Request | Response | None:
+    def _told(self, result: Request | Response | None) -> Request | Response | None:
         from scrapy import Request as RequestClass
 
         if isinstance(result, RequestClass):
-            wait = backoff_seconds(int(result.meta.get("retry_times", 1)), self.backoff, self.cap)
-            logger.info("retrying %s in %.1f s", result.url, wait)
-            await sleep(wait)
+            logger.info("retrying %s in %.1f s", result.url, self.pacing.remaining(result.url))
         return result
 
 
@@ -381,34 +489,40 @@ class CachedRobotsTxtMiddleware(RunDatabase):
 
 class PrefetchedMiddleware:
     """Replay the pre-flight request's answer (preflight.py) as the first attempt of the
-    spider's matching request, and keep the per-host delay across the hand-over.
+    spider's matching request.
 
     Placed right after the configured-hosts check: the pre-flight applied robots.txt, the
     User-Agent and the validators already. Its answer (a response, or a timeout or size
     failure) then passes every ``process_response``/``process_exception`` as a downloaded
-    one would: redirects, Retry-After, retries and the spider's callbacks stay Scrapy's.
+    one would: redirects, Retry-After, retries and the spider's callbacks stay Scrapy's; and
+    it paces the host as a downloaded one does (HostPacing). The delay after the pre-flight's
+    last request to a host is HostPacing's too (``ITX_NOT_BEFORE``).
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.not_before: dict[str, float] = dict(crawler.settings.getdict("ITX_NOT_BEFORE"))
+        self.pacing = HostPacing.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> Response | None:
+    def process_request(self, request: Request) -> Response | None:
         spider = self.crawler.spider
         waiting = getattr(spider, "itx_prefetched", None) or {}  # URL -> the pre-flight answer
         mine = request.meta.get("itx_source") or request.meta.get("itx_sources")
-        prefetched = waiting.pop(request.url, None) if mine else None  # the first attempt only
-        if prefetched is not None:
-            return prefetched.replay(request)
-        host = (split(request.url) or ("", "", 0))[1]
-        wait = self.not_before.pop(host, 0.0) - time.monotonic()
-        if wait > 0:  # the pre-flight's last request to this host was less than a delay ago
-            await sleep(wait)
-        return None
+        # The pre-flight asked the configured URL: the key, whatever Scrapy made of it.
+        url = request.meta.get("itx_url", request.url)
+        prefetched = waiting.pop(url, None) if mine else None  # the first attempt only
+        if prefetched is None:
+            return None
+        try:
+            response = prefetched.replay(request)
+        except Exception as exc:  # a timeout: the host is paused as after a downloaded one
+            self.pacing.after_failure(request, exc)
+            raise
+        self.pacing.after_response(request, response)
+        return response
 
 
 class AbandonableParseMiddleware:

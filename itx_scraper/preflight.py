@@ -290,9 +290,12 @@ def _download(url: str, policy: Policy, extra: dict[str, str], outcome: Outcome)
     else:
         connection = http.client.HTTPConnection(host, port, timeout=policy.timeout)
     # The socket timeout applies per read; this bounds the whole download, as Scrapy does.
+    # A daemon, started inside the try: a signal that lands while it starts still cancels
+    # it, and a timer left behind anyway cannot hold the process up to the timeout.
     watchdog = threading.Timer(policy.timeout, _cut, [connection])
-    watchdog.start()
+    watchdog.daemon = True
     try:
+        watchdog.start()
         connection.request("GET", path, headers=policy.headers(extra))
         response = connection.getresponse()
         length = response.getheader("Content-Length")

@@ -37,11 +37,12 @@ TELNETCONSOLE_ENABLED = False
 
 # Only http(s): Scrapy's file, data, ftp and s3 handlers would let a link read local files
 # (file://host/etc/passwd) or other services. core/urls.py refuses those URLs as well.
-# (Scrapy's HTTP/1.1 handler imports its TLS context factory for http too; the handler for
-# https is only built on the first https request.)
+# Scrapy's HTTP/1.1 handler, behind the per-host pacing (Retry-After, backoff, the delay after
+# the pre-flight) that every request waits on just before it goes out (middlewares.py). (It
+# imports its TLS context factory for http too.)
 DOWNLOAD_HANDLERS_BASE = {
-    "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-    "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+    "http": "itx_scraper.middlewares.PacedDownloadHandler",
+    "https": "itx_scraper.middlewares.PacedDownloadHandler",
 }
 # The *_BASE lists below replace Scrapy's, so that what a run does not use is not even
 # imported (setting an entry to None would still import it). Extensions: none. No telnet

@@ -259,3 +259,63 @@ def test_host_groups() -> None:
     # sbp_headline falls back to archive.sbp.org.pk, the workbook's host.
     assert ["sbp_ebops", "sbp_headline"] in groups
     assert ["moitt"] in groups and ["pid"] in groups
+
+
+PSEB_DETAILS = ("/news/it-exports-march-2024", "/news/techdestination-gitex", "/news/page/2")
+
+
+SLOW_DOWN = Route(b"slow down", 429, {"Retry-After": "2", "Content-Type": "text/plain"})
+
+
+@pytest.mark.parametrize(
+    ("answer", "wait", "delay"),
+    [
+        (SLOW_DOWN, 2.0, 0.5),
+        # Without a delay the next page is taken from the queue as soon as the answer is in.
+        (SLOW_DOWN, 2.0, 0.0),
+        # No Retry-After: the backoff, max(1 s, delay), holds the host as well.
+        (Route(b"busy", 503, {"Content-Type": "text/plain"}), 1.0, 0.5),
+    ],
+    ids=["retry-after", "retry-after-no-delay", "backoff"],
+)
+def test_a_pause_asked_by_one_page_holds_every_request_to_the_host(
+    tmp_path: Path, loopback: Loopback, cli: Cli, answer: Route, wait: float, delay: float
+) -> None:
+    """A list page queues its detail pages at once. The wait after a 429 (or a 5xx) used to
+    be slept in process_response, after Scrapy had freed the host's slot, so the next page
+    of the queue went out inside the wait the server had asked for."""
+    from spider_fixtures import SITES
+
+    base = loopback.url("")
+    for path, page in SITES["pseb"].pages(base).items():
+        loopback.serve(path, page.body, headers={"Content-Type": page.content_type})
+    answered: list[str] = []
+
+    def first_page_is_refused(path: str, page: Route) -> object:
+        def respond(request: object) -> Route:
+            if not answered:  # whichever of them Scrapy asks first
+                answered.append(path)
+                return answer
+            return page
+
+        return respond
+
+    for path in PSEB_DETAILS:
+        loopback.routes[path] = first_page_is_refused(path, loopback.routes[path])
+    (tmp_path / "itx.toml").write_text(
+        f'[run]\nsources = ["pseb"]\n[http]\ndelay = {delay}\ntimeout = {HTTP_TIMEOUT}\n'
+        f'retries = 2\n[sources.pseb]\nurl = "{base}/news"\n[history]\nbaseline = false\n'
+    )
+    result = cli("run")
+    assert result.returncode == 0, result.stderr
+    seen = loopback.requests
+    refused = next(r for r in seen if r.path == answered[0])
+    after = seen[seen.index(refused) + 1 :]
+    assert {r.path for r in after} >= set(PSEB_DETAILS) - {refused.path}  # all still asked
+    assert all(a.done is not None and b.at >= a.done for a, b in itertools.pairwise(seen)), [
+        (r.path, r.at, r.done) for r in seen
+    ]
+    # From the end of the refusal to the next request, whichever page it is for: the server
+    # saw at least the pause it asked for (load can only lengthen it).
+    assert loopback.pause_before(after[0]) >= wait, [(r.path, r.at) for r in seen]
+    assert [r.path for r in after].count(refused.path) == 1  # retried once, after the wait

@@ -6,6 +6,7 @@ with its ETag (Scrapy's path); the run under test starts with the pre-flight.
 
 from __future__ import annotations
 
+import itertools
 import re
 import socket
 import sqlite3
@@ -254,3 +255,118 @@ def test_a_silent_server_times_out_once(
     assert (last["status"], last["error_class"]) == ("error", "timeout")
     assert len(unanswered) == 1  # not asked a second time by the crawl
     assert "took longer than 1 seconds" in last["error"] and last["duration_ms"] is not None
+
+
+def test_a_signal_while_the_watchdog_starts_leaves_no_timer_behind(
+    loopback: Loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM that lands inside ``Timer.start()`` (it waits for the thread to run) used to
+    skip ``cancel()``: a non-daemon timer then held the process until the timeout (up to an
+    hour) before it could exit."""
+    from types import SimpleNamespace
+
+    from itx_scraper import preflight
+    from itx_scraper.core.interrupt import Interrupted
+
+    started: list[threading.Timer] = []
+
+    class SignalWhileStarting(threading.Timer):
+        def start(self) -> None:
+            started.append(self)
+            super().start()
+            raise Interrupted(15)  # the signal handler raised inside start()
+
+    monkeypatch.setattr(preflight, "threading", SimpleNamespace(Timer=SignalWhileStarting))
+    policy = preflight.Policy(DEFAULT_USER_AGENT, delay=0.0, timeout=3600.0, max_bytes=1000)
+    try:
+        with pytest.raises(Interrupted):
+            preflight._download(loopback.url(PATH), policy, {}, preflight.Outcome())
+        [watchdog] = started
+        assert watchdog.finished.is_set()  # cancelled: it will never fire
+        assert watchdog.daemon  # and it could not hold the process's exit anyway
+    finally:
+        for timer in started:
+            timer.cancel()
+    assert loopback.requests == []  # the signal came before the request
+
+
+# A configured URL that Scrapy normalises: request.url asks for /ecodata/d%7Ct.xls, while
+# releases and the pre-flight's answer are kept under the URL as configured.
+PIPE_PATH = "/ecodata/d|t.xls"
+
+
+def serve_pipe(loopback: Loopback, body: bytes, etag: str) -> None:
+    for path in (PIPE_PATH, PIPE_PATH.replace("|", "%7C")):  # one file, as a server sees it
+        loopback.serve(path, body, etag=etag)
+
+
+def configure_pipe(tmp_path: Path, loopback: Loopback) -> Path:
+    write_config(
+        tmp_path / "itx.toml",
+        f'[run]\nsources = ["sbp_ebops"]\n[history]\nbaseline = false\n'
+        f'[sources.sbp_ebops]\nurl = "{loopback.url(PIPE_PATH)}"\n',
+    )
+    loopback.serve("/robots.txt", ROBOTS_OK, headers={"Content-Type": "text/plain"})
+    return tmp_path / "itx.db"
+
+
+def test_the_pre_flight_answer_is_found_for_a_url_scrapy_normalises(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    configure_pipe(tmp_path, loopback)
+    serve_pipe(loopback, workbook, '"v1"')
+    assert cli("run").returncode == 0
+    serve_pipe(loopback, build_dt(Month(2024, 5), published_ict()), '"v2"')
+    loopback.requests.clear()
+    result = cli("run")
+    assert result.returncode == 0, result.stderr
+    # The pre-flight's 200 is replayed into the crawl: the file is not downloaded again.
+    assert [r.path for r in loopback.requests] == [PIPE_PATH]
+
+
+def test_validators_are_found_for_a_url_scrapy_normalises(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    db = configure_pipe(tmp_path, loopback)
+    serve_pipe(loopback, workbook, '"v1"')
+    assert cli("run").returncode == 0
+    # robots.txt answering 503 leaves the file to the crawl, whose request Scrapy normalised.
+    loopback.serve("/robots.txt", b"busy", status=503, headers={"Content-Type": "text/plain"})
+    tomorrow = (datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat()
+    loopback.requests.clear()
+    assert cli("run", env={"ITX_NOW": tomorrow}).returncode == 0
+    [crawl] = loopback.requests_to(PIPE_PATH.replace("|", "%7C"))
+    assert crawl.headers.get("If-None-Match") == '"v1"'
+    last = fetches(db)[-1]
+    assert (last["url"], last["status"], last["http_status"]) == (
+        loopback.url(PIPE_PATH),
+        "not_modified",
+        304,
+    )
+
+
+def test_the_delay_after_the_pre_flight_holds_for_every_request_to_the_host(
+    tmp_path: Path, loopback: Loopback, cli: Cli, workbook: bytes
+) -> None:
+    """The crawl used to drop the pre-flight's deadline at its first request to the host: a
+    second request, queued at the same time, went straight out (0.07 s after, delay 3)."""
+    configure(tmp_path, loopback)
+    first_run(loopback, cli, workbook)
+    # Two new watches on the same host: no validators yet, so the crawl asks both.
+    for path in ("/ecodata/b.xls", "/ecodata/c.xls"):
+        loopback.serve(path, workbook)
+    write_config(
+        tmp_path / "itx.toml",
+        f'[history]\nbaseline = false\n[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n'
+        f'[watches.b]\nurl = "{loopback.url("/ecodata/b.xls")}"\nseries = "Exports"\n'
+        f'[watches.c]\nurl = "{loopback.url("/ecodata/c.xls")}"\nseries = "Exports"\n',
+    )
+    text = (tmp_path / "itx.toml").read_text().replace("delay = 0.0", "delay = 2.0", 1)
+    (tmp_path / "itx.toml").write_text(text)
+    cli("run")  # the watches name no real series; only when the requests came matters
+    seen = loopback.requests
+    assert [r.path for r in seen[:1]] == [PATH]  # the pre-flight's (a 304), then the crawl's
+    assert sorted(r.path for r in seen[1:]) == ["/ecodata/b.xls", "/ecodata/c.xls"]
+    assert all(a.done is not None and b.at >= a.done for a, b in itertools.pairwise(seen))
+    # Delay 2.0 with jitter: at least 1.0 s from the pre-flight's request to the next one.
+    assert loopback.pause_before(seen[1]) >= 0.7, [(r.path, r.at, r.done) for r in seen]

@@ -207,6 +207,40 @@ def test_pid_uses_the_home_page_date_when_the_page_has_none() -> None:
     assert statement.published_at == "2024-05-18"
 
 
+def pid_home_with(link: str) -> dict[str, Page]:
+    """The PID fixture site, its home page listing one more link (before the others)."""
+    pages = SITES["pid"].urls()
+    home = "https://pid.gov.pk/"
+    extra = f'<div class="row"><a href="{link}">PR No. 232 Stray</a></div>'.encode()
+    pages[home] = Page(
+        pages[home].body.replace(
+            b'<div class="press-releases">', b'<div class="press-releases">' + extra
+        )
+    )
+    return pages
+
+
+def walked(docs: list[Document]) -> list[str]:
+    return [d.url.rsplit("/", 1)[1] for d in docs[1:]]
+
+
+def test_pid_skips_a_link_whose_id_is_too_long_to_be_one() -> None:
+    """int() of 5,000 digits raises ValueError: the whole home page used to be lost."""
+    docs = run("pid", pid_home_with("/site/press_detail/" + "7" * 5_000))
+    assert walked(docs) == ["32377", "32376", "32375", "32374", "32373"]
+    assert docs[0].links == 3 and len(good(docs)) == 1
+
+
+def test_pid_an_outlying_id_is_fetched_once_not_walked_down_from() -> None:
+    """A link to 99999999 used to make the walk ask 99999999 ... 99999995 and none of the
+    real ids; now the walk starts from the id the other links bear out."""
+    docs = run("pid", pid_home_with("/site/press_detail/99999999"))
+    assert walked(docs) == ["99999999", "32377", "32376", "32375", "32374"]
+    assert docs[1].http_status == 404 and docs[1].not_modified and not docs[1].failed
+    [statement] = good(docs)
+    assert statement.doc_key == "pid:32377" and statement.published_at == "2024-05-18"
+
+
 def test_pseb_reads_both_list_pages() -> None:
     docs = run("pseb")
     assert "https://pseb.org.pk/news/delegation-riyadh" in [d.url for d in docs]

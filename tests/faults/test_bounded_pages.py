@@ -198,6 +198,68 @@ def test_dropping_many_siblings_costs_twice_as_much_for_twice_as_many() -> None:
     assert growth(decompose_each) > 3.0  # the measure does tell the two apart
 
 
+# -- the PID home page: links without dates ---------------------------------------------------
+
+
+def pid_home(links: int) -> str:
+    """A home page of press-release links in one container and no dates anywhere: each
+    link's ancestors (its row, up to five above it) hold the whole page."""
+    anchors = "".join(
+        f'<a href="/site/press_detail/{n}">Press release {n}</a> ' for n in range(1, links + 1)
+    )
+    return f"<!DOCTYPE html><html><body><div><div>{anchors}</div></div></body></html>"
+
+
+def read_pid_home(markup: str) -> list[Any]:
+    """What PidSpider.parse makes of a home page: its Document and the detail requests."""
+    from spider_harness import Page, response_for
+
+    from itx_scraper.spiders.pid import PidSpider
+
+    spider = PidSpider(urls=("https://pid.gov.pk/",), depth=20)
+    request = spider.document_request("https://pid.gov.pk/", spider.parse)
+    return list(spider.parse(response_for(request, Page(markup.encode()))))
+
+
+def test_a_pid_home_page_of_many_links_costs_twice_as_much_for_twice_as_many(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before, the date next to every link (duplicates too) was looked for in the text of up
+    to six ancestors, each possibly the whole page: 6.4 s at 75 KB, 147 s at 306 KB. Now
+    only the ids walked (at most ``depth``) have their date read, once each."""
+    from scrapy import Request
+
+    from itx_scraper.spiders import pid
+
+    dated: list[Any] = []
+    read = pid.listed_date
+    monkeypatch.setattr(pid, "listed_date", lambda anchor: dated.append(anchor) or read(anchor))
+    read_pid_home(pid_home(10))  # compiled selectors and patterns are cached after the first
+    costs = {}
+    for links in (400, 800):
+        dated.clear()
+        out: list[Any] = []
+        costs[links] = executed_lines(
+            lambda links=links, out=out: out.extend(read_pid_home(pid_home(links)))
+        )
+        walked = [item.meta["itx_id"] for item in out if isinstance(item, Request)]
+        assert walked == list(range(50, 30, -1))  # depth 20 down from the newest of the first 50
+        assert len(dated) == 20  # one date per id walked
+    assert costs[800] / costs[400] < 2.2, costs
+    report("bounded", case="PID home page of 800 undated links", expected="20 requests")
+
+
+def test_the_date_of_a_pid_link_costs_the_same_however_large_the_page() -> None:
+    from itx_scraper.spiders.pid import listed_date
+
+    costs = {}
+    for links in (1_000, 2_000):
+        anchor = soup(pid_home(links)).select_one("a")
+        assert anchor is not None
+        costs[links] = executed_lines(lambda anchor=anchor: listed_date(anchor))
+    assert costs[2_000] <= 1.05 * costs[1_000], costs
+
+
 # -- refusals ---------------------------------------------------------------------------------
 
 
