@@ -510,6 +510,22 @@ def test_unit_failures(unit: str, message: str) -> None:
     assert message in _error(build(summary_grid(MAR26, unit=unit)))
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unit_in_a_short_title(fmt: str) -> None:
+    """A title of 40 characters or fewer with its unit in brackets: the bracket is the unit."""
+    cells: list[list[object]] = [
+        ["Workers' Remittances (Thousand US$)", "", ""],
+        ["Country", "Feb-26", "Mar-26 (P)"],
+        ["Total", 3288.5, 3831.25],
+    ]
+    table = read_table(build(Grid("Remittances", cells), fmt))
+    assert (table.sheets[0].scale, table.sheets[0].unit_cell) == ("thousand", "A1")
+    assert by_period(table.series("Total")) == {"2026-02": 3.2885, "2026-03": 3.83125}
+    cells[0][0] = "Workers' Remittances (Billion Rs.)"
+    message = _error(build(Grid("Remittances", cells), fmt), "Total")
+    assert message.startswith("LayoutError: layout: unknown unit \"Workers' Remittances (Billion")
+
+
 def test_conflicting_units() -> None:
     grid = summary_grid(MAR26)
     grid.cells[2][2] = "(Thousand US$)"

@@ -345,10 +345,14 @@ def to_million(value: float, scale: str) -> float:
 
 
 def _unit_candidates(text: str) -> list[str]:
-    found = list(_PAREN_RE.findall(text))
-    if len(text) <= 40:
+    """Unit-like texts in a cell: its parenthesised units, else the whole of a short text.
+
+    'Workers' Remittances (Million US$)' gives only 'Million US$': a title is not a unit.
+    """
+    found = [c for c in _PAREN_RE.findall(text) if _UNIT_HINT_RE.search(c.casefold())]
+    if not found and len(text) <= 40 and _UNIT_HINT_RE.search(text.casefold()):
         found.append(text)
-    return [candidate for candidate in found if _UNIT_HINT_RE.search(candidate.casefold())]
+    return found
 
 
 # ---------------------------------------------------------------- workbook loading
