@@ -481,6 +481,54 @@ def test_numbers_as_text_are_read() -> None:
     assert read_table(build(grid)).series("Current Account Balance").figures[2].value == 1207.5
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unit_note_under_a_period_header_is_no_part(fmt: str) -> None:
+    """'(Million US$)' on the row below 'Mar-26 (P)' neither hides nor splits that column."""
+    cells: list[list[object]] = [
+        ["Exports of Goods", "", "", ""],
+        ["Item", "Jan-26", "Feb-26 (R)", "Mar-26 (P)"],
+        ["", "", "", "(Million US$)"],
+        ["Total", 2400.5, 2511.0, 2630.25],
+    ]
+    table = read_table(build(Grid("Goods", cells), fmt))
+    sheet = table.sheets[0]
+    series = sheet.monthly_series("Total")
+    assert [(f.period, f.value, f.status, f.cell) for f in series.figures] == [
+        ("2026-01", 2400.5, None, "B4"),
+        ("2026-02", 2511.0, "R", "C4"),
+        ("2026-03", 2630.25, "P", "D4"),
+    ]
+    assert (sheet.unit_cell, sheet.info("Total").parts) == ("D3", ())
+
+
+def test_unit_note_between_a_period_header_and_its_parts() -> None:
+    grid = fdi_grid(MAR26)
+    unit = grid.cells[2][len(grid.cells[2]) - 3]
+    grid.cells[2] = [""] * len(grid.cells[2])
+    grid.merges = [m for m in grid.merges if m[0] != 2]
+    grid.insert_row(5)  # between the period headers (row 5) and the parts
+    grid.cells[5][len(grid.cells[5]) - 3] = unit  # under the last period header only
+    table = read_table(build(grid))
+    assert table.sheets[0].info("China").parts == PARTS
+    for part in PARTS:
+        series = table.series("China", part)
+        assert [f.header for f in series.figures] == [text for text, *_ in fdi_headers(MAR26)]
+
+
+def test_parts_under_some_period_headers_only_are_a_layout_change() -> None:
+    cells: list[list[object]] = [
+        ["(Million US$)", "", ""],
+        ["Country", "Feb-26", "Mar-26 (P)"],
+        ["", "", "Inflow"],
+        ["China", 10.5, 11.25],
+    ]
+    message = _error(build(Grid("FDI", cells)), "China")
+    assert message == (
+        "LayoutError: layout: series 'China' in sheet 'FDI' has part 'Inflow' in column C"
+        " ('Mar-26 (P)') but no part in column B ('Feb-26')"
+    )
+
+
 def test_a_part_without_figures_is_a_failure() -> None:
     grid = fdi_grid(MAR26)
     row = 6 + FDI_LABELS.index("China")

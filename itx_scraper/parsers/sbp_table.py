@@ -355,6 +355,16 @@ def _unit_candidates(text: str) -> list[str]:
     return found
 
 
+def _unit_note(value: object) -> bool:
+    """A unit line such as '(Million US$)': never a series, part or status header."""
+    return isinstance(value, str) and bool(_unit_candidates(value))
+
+
+def _under_header(value: object) -> object:
+    """A cell between the headers and the figures, read as blank when it is a unit note."""
+    return "" if _unit_note(value) else value
+
+
 # ---------------------------------------------------------------- workbook loading
 
 
@@ -777,6 +787,13 @@ class SheetTable:
         names = list(_part_names(columns).values())
         if part is None:
             plain = [column for column in columns if not column.parts]
+            parted = next((column for column in columns if column.parts), None)
+            if plain and parted is not None:
+                raise LayoutError(
+                    f"layout: series {label!r} in sheet {self.name!r} has part"
+                    f" {' / '.join(parted.parts)!r} in {_where(parted)} but no part in"
+                    f" {_where(plain[0])}"
+                )
             if plain:
                 return plain
             raise LayoutError(
@@ -858,6 +875,16 @@ class SheetTable:
         return figures, warnings
 
 
+def _where(column: _Column) -> str:
+    """'column D' or, across, "column D ('Mar-26 (P)')"."""
+    letter = _column_letter(column.col)
+    return (
+        f"column {letter}"
+        if column.period is None
+        else f"column {letter} ({column.period.header!r})"
+    )
+
+
 def _check_duplicates(periods: Iterable[tuple[Period, tuple[str, ...]]], sheet: str) -> None:
     seen: dict[tuple[str, tuple[str, ...]], Period] = {}
     for period, parts in periods:
@@ -920,12 +947,14 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
     ]
     unit, unit_cell, scale = _find_unit(sheet, range(data_rows[0]))
     band = range(last_header + 1, data_rows[0])
+    # A unit note under a period header ('(Million US$)') is neither a status nor a part.
     status_rows = [
         r
         for r in band
-        if any(not _blank(sheet.cell(r, c)) for c in range(first, sheet.width))
+        if any(not _blank(_under_header(sheet.cell(r, c))) for c in range(first, sheet.width))
         and all(
-            _blank(sheet.cell(r, c)) or _marker(sheet.cell(r, c)) for c in range(first, sheet.width)
+            _blank(_under_header(sheet.cell(r, c))) or _marker(sheet.cell(r, c))
+            for c in range(first, sheet.width)
         )
     ]
     part_rows = [r for r in band if r not in status_rows]
@@ -936,7 +965,7 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
     for c in range(first, sheet.width):
         top, bottom = sheet.head(period_row, c), sheet.head(last_header, c) if pair else None
         ref = sheet.head_ref(period_row, c)
-        parts = _levels(sheet.head(r, c) for r in part_rows)
+        parts = _levels(_under_header(sheet.head(r, c)) for r in part_rows)
         below = (pair and not _blank(bottom)) or bool(parts)
         if _blank(top) and below and fill is not None:
             top, ref = fill  # the header is merged (or meant to be) over this column too
@@ -1018,7 +1047,7 @@ def _series_band(sheet: _Sheet, first_row: int, period_col: int, columns: list[i
         texts = [sheet.head(r, c) for c in columns if not _blank(sheet.head(r, c))]
         if not texts or _is_title(sheet, r, period_col, columns):
             break
-        if any(isinstance(t, str) and _unit_candidates(t) for t in texts):
+        if any(_unit_note(t) for t in texts):
             break
         band.insert(0, r)
         r -= 1
