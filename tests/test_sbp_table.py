@@ -433,6 +433,19 @@ def test_number_under_no_period_header() -> None:
     assert "lies under no period header" in _error(build(grid))
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_period_texts_hidden_under_a_merge_are_no_headers(fmt: str) -> None:
+    """A merged A2:C2 shows its blank top-left A2; 'Mar-26' and 'Feb-26' hidden in B2, C2 are
+    not period headers (they used to escape as an IndexError)."""
+    cells: list[list[object]] = [
+        ["(Million US$)", "", ""],
+        ["", "Mar-26", "Feb-26"],
+        ["Exports", 1.0, 2.0],
+    ]
+    with pytest.raises(LayoutError, match=r"^layout: no period headers .* in sheet 'S'$"):
+        read_table(build(Grid("S", cells, [(1, 0, 1, 2)], hidden=True), fmt))
+
+
 def test_unreadable_period_down() -> None:
     grid, rows = down_grid(Month(2024, 7), MAR26)
     grid.cells[rows[5].row][0] = "Dec 2O24"

@@ -476,6 +476,9 @@ def _singles(sheet: _Sheet) -> dict[tuple[int, int], PeriodHeader]:
     for r, line in enumerate(sheet.grid):
         for c, value in enumerate(line):
             if isinstance(value, str | dt.date) and not _blank(value):
+                merge = sheet.merges.get((r, c))
+                if merge is not None and (merge[0], merge[1]) != (r, c):
+                    continue  # a value hidden under a merged range is not shown
                 header = _parse_single(value)
                 if header is not None:
                     found[(r, c)] = header
@@ -922,6 +925,10 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
         for c in range(sheet.width)
         if parse_period(sheet.head(period_row, c), sheet.head(last_header, c) if pair else None)
     ]
+    if not header_cols:
+        raise LayoutError(
+            f"layout: no readable period header in row {period_row + 1} in sheet {sheet.name!r}"
+        )
     first = header_cols[0]
     number_rows = [
         r
