@@ -434,6 +434,25 @@ def test_number_under_no_period_header() -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("top", "bottom", "problem"),
+    [
+        pytest.param("Jul-Jun", "FY 2023-2024", "unreadable period header", id="unreadable"),
+        pytest.param("", "", "lies under no period header", id="blank"),
+    ],
+)
+def test_first_figure_column_with_a_bad_header(
+    fmt: str, top: str, bottom: str, problem: str
+) -> None:
+    """Column C, the first column of figures, is examined although its header cannot be read."""
+    grid = summary_grid(MAR26)
+    grid.cells[4][2], grid.cells[5][2] = top, bottom
+    message = _error(build(grid, fmt))
+    assert message.startswith("LayoutError: layout: ") and problem in message
+    assert ("at C5 " if top else "at C8 ") in message
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_period_texts_hidden_under_a_merge_are_no_headers(fmt: str) -> None:
     """A merged A2:C2 shows its blank top-left A2; 'Mar-26' and 'Feb-26' hidden in B2, C2 are
     not period headers (they used to escape as an IndexError)."""

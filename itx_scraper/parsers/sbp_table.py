@@ -929,7 +929,7 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
         raise LayoutError(
             f"layout: no readable period header in row {period_row + 1} in sheet {sheet.name!r}"
         )
-    first = header_cols[0]
+    first = header_cols[0]  # the labels are left of the first readable header
     number_rows = [
         r
         for r in range(last_header + 1, len(sheet.grid))
@@ -947,10 +947,15 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
             f" {cell_ref(period_row, first)}) in sheet {sheet.name!r}"
         )
     label_col = max(sorted(text_counts), key=lambda c: text_counts[c])
+    # Every column right of the labels is examined: numbers under an unreadable header left
+    # of the first readable one must fail, never be skipped.
+    start = label_col + 1
     data_rows = [
         r
-        for r in number_rows
-        if isinstance(sheet.cell(r, label_col), str) and not _blank(sheet.cell(r, label_col))
+        for r in range(last_header + 1, len(sheet.grid))
+        if isinstance(sheet.cell(r, label_col), str)
+        and not _blank(sheet.cell(r, label_col))
+        and any(_is_number(value) for value in sheet.grid[r][start:])
     ]
     unit, unit_cell, scale = _find_unit(sheet, range(data_rows[0]))
     band = range(last_header + 1, data_rows[0])
@@ -969,7 +974,7 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
     columns: list[_Column] = []
     fill: tuple[object, str] | None = None
     periods: dict[str, Period] = {}
-    for c in range(first, sheet.width):
+    for c in range(start, sheet.width):
         top, bottom = sheet.head(period_row, c), sheet.head(last_header, c) if pair else None
         ref = sheet.head_ref(period_row, c)
         parts = _levels(_under_header(sheet.head(r, c)) for r in part_rows)
