@@ -7,6 +7,7 @@ import functools
 import io
 import math
 import random
+import sys
 import tomllib
 import zipfile
 from typing import TYPE_CHECKING
@@ -41,11 +42,17 @@ from itx_scraper.parsers.ebops import parse_ebops
 from itx_scraper.parsers.sbp_table import (
     ACROSS,
     DOWN,
+    MAX_QUALIFIERS,
     PERCENT,
+    QUALIFIER,
     US_MILLION,
     Figure,
     Series,
     Table,
+    _Column,
+    _Instance,
+    _instances_named,
+    _part_names,
     label_key,
     parse_period,
     parse_unit,
@@ -56,6 +63,8 @@ from itx_scraper.query.inspect import describe, watch_name, watch_snippet
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+    from types import FrameType
+    from typing import Any
 
 MAR26, JUL26 = Month(2026, 3), Month(2026, 7)
 FORMATS = [pytest.param("xls", id="xls"), pytest.param("xlsx", id="xlsx")]
@@ -719,6 +728,132 @@ def test_series_in_two_sheets_needs_a_sheet() -> None:
         table.series("Current Account Balance")
     feb = table.series("Current Account Balance", sheet="previous")
     assert feb.sheet == "Previous" and feb.months()[-1].period == "2026-02"
+
+
+# ---------------------------------------------------------------- cost grows with the sheet
+
+
+def _executed_lines(work: Callable[[], object]) -> int:
+    """How many lines of Python ``work`` executes: a cost measure that does not time."""
+    count = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        work()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def _parts_sheet(n: int) -> bytes:
+    """One period header over n columns, each with a part of its own."""
+    cells: list[list[object]] = [
+        ["(Million US$)", *[""] * n],
+        ["Item", *["Mar-26"] * n],
+        ["", *[f"p{i}" for i in range(n)]],
+        ["Exports", *[float(i) for i in range(n)]],
+    ]
+    return build(Grid("Parts", cells), "xlsx")
+
+
+def _repeated_labels_sheet(n: int) -> bytes:
+    """n labels, then the same n labels again."""
+    rows = [[f"L{i}", 1.0, 2.0] for i in range(n)] * 2
+    return build(Grid("Names", [["(Million US$)", "", ""], ["Item", "Mar-26", "Feb-26"], *rows]))
+
+
+@pytest.mark.parametrize(
+    "sheet", [_parts_sheet, _repeated_labels_sheet], ids=["part-per-column", "labels-twice"]
+)
+def test_reading_costs_twice_as_much_for_twice_the_columns_or_rows(
+    sheet: Callable[[int], bytes],
+) -> None:
+    """Part names compared every part with every other (8,000 columns: 162 s) and a repeated
+    label scanned back to its last use (16,000 labels twice: 20 s); both grew with n squared."""
+    read_table(sheet(10))
+    bodies = {n: sheet(n) for n in (150, 300)}
+    costs = {n: _executed_lines(lambda body=body: read_table(body)) for n, body in bodies.items()}
+    assert costs[300] / costs[150] < 2.3, costs
+
+
+def _old_part_names(columns: list[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """The quadratic part naming before review, kept as the reference for its names."""
+    distinct = list(dict.fromkeys(parts for parts in columns if parts))
+    names: dict[tuple[str, ...], str] = {}
+    for parts in distinct:
+        others = [other for other in distinct if other != parts]
+        names[parts] = next(
+            (
+                level
+                for level in parts
+                if not any(label_key(level) in map(label_key, other) for other in others)
+            ),
+            " / ".join(parts),
+        )
+    return names
+
+
+LEVELS = st.sampled_from(["Inflow", "inflow ", "Outflow", "Net", "a", "A", "b-d", "Value", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(LEVELS, max_size=3).map(tuple), max_size=12))
+def test_part_names_are_those_of_the_quadratic_naming(parts: list[tuple[str, ...]]) -> None:
+    columns = [_Column(col, levels) for col, levels in enumerate(parts)]
+    assert _part_names(columns) == _old_part_names(parts)
+
+
+def _old_instances_named(keys: list[str]) -> list[tuple[str, bool]]:
+    """The naming before review (a scan back to each label's last use), as the reference."""
+    names: list[tuple[str, bool]] = []
+    for i, key in enumerate(keys):
+        if keys.count(key) == 1:
+            names.append((key, False))
+            continue
+        anchors: list[tuple[int, int, str]] = []
+        for j in range(i - 1, -1, -1):
+            if keys[j] == key:
+                break
+            name, ambiguous = names[j]
+            if not ambiguous:
+                anchors.append((name.count(QUALIFIER), i - j, name))
+        names.append((f"{min(anchors)[2]}{QUALIFIER}{key}", False) if anchors else (key, True))
+    return names
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from("abcdefg"), max_size=40))
+def test_series_names_are_those_of_the_backward_scan(keys: list[str]) -> None:
+    """The same names as before, except that one with over MAX_QUALIFIERS '>' is ambiguous."""
+    instances = [_Instance(key, key, i, f"A{i + 1}") for i, key in enumerate(keys)]
+    for (name, ambiguous), (old, old_ambiguous) in zip(
+        _instances_named(instances), _old_instances_named(keys), strict=True
+    ):
+        if old.count(QUALIFIER) <= MAX_QUALIFIERS:
+            assert (name, ambiguous) == (old, old_ambiguous)
+        else:
+            assert (name, ambiguous) == (old.rpartition(QUALIFIER)[2], True)
+
+
+def test_qualified_names_stay_short() -> None:
+    """'U', then 'A', 'B', 'A', 'B', ...: each name qualified the one before it, so the n-th
+    name held n labels (4,000 rows: 32 MB of names)."""
+    rows = [["U", 1.0, 2.0], *[["A" if i % 2 else "B", 1.0, 2.0] for i in range(400)]]
+    head = [["(Million US$)", "", ""], ["Item", "Mar-26", "Feb-26"]]
+    table = read_table(build(Grid("Chain", [*head, *rows])))
+    names = list(table.sheets[0].labels())
+    assert max(name.count(QUALIFIER) for name in names) == MAX_QUALIFIERS
+    assert names[:4] == ["U", "U > B", "U > A", "U > A > B"]
+    assert table.series("U > A > B").figures[0].cell == "B6"
+    with pytest.raises(LayoutError, match=r"series 'A' appears 200 times"):
+        table.series("A")
 
 
 # ---------------------------------------------------------------- inspect listing and snippets

@@ -43,6 +43,7 @@ DOWN = "down"  # periods down the rows, series across the columns (exp_import_BO
 US_MILLION = "US$ million"
 PERCENT = "percent"
 QUALIFIER = " > "  # "Secondary Income Credit > General Government": the first such row after
+MAX_QUALIFIERS = 5  # a repeated label needing a longer 'A > B > ...' name is ambiguous
 
 _SPACES_RE = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
@@ -535,26 +536,30 @@ def _instances_named(instances: Sequence[_Instance]) -> list[tuple[str, bool]]:
     """A config name per instance: the label, or 'Anchor > Label' when the label repeats.
 
     'A > B' means the first B after A. The anchor is the closest earlier instance with the
-    shortest name after which no other B comes first, so names stay short and exact.
+    shortest name after which no other B comes first, so names stay short and exact. A label
+    whose name would need more than MAX_QUALIFIERS qualifiers is ambiguous: such a name is of
+    no use, and names could otherwise grow with the sheet (cost growing with its square).
     """
     counts = Counter(instance.key for instance in instances)
     names: list[tuple[str, bool]] = []
+    last_of_key: dict[str, int] = {}  # key -> index of its latest instance so far
+    # qualifier count -> index of the latest unambiguous name with that many qualifiers: the
+    # best anchor is the first of these, fewest qualifiers first, after the label's last use.
+    anchors: dict[int, int] = {}
     for i, instance in enumerate(instances):
         label = display_label(instance.label)
+        previous = last_of_key.get(instance.key, -1)
+        last_of_key[instance.key] = i
         if counts[instance.key] == 1:
-            names.append((label, False))
-            continue
-        anchors: list[tuple[int, int, str]] = []
-        for j in range(i - 1, -1, -1):
-            if instances[j].key == instance.key:
-                break
-            name, ambiguous = names[j]
-            if not ambiguous:
-                anchors.append((name.count(QUALIFIER), i - j, name))
-        if anchors:
-            names.append((f"{min(anchors)[2]}{QUALIFIER}{label}", False))
+            name, ambiguous = label, False
         else:
-            names.append((label, True))
+            anchor = next((anchors[q] for q in sorted(anchors) if anchors[q] > previous), None)
+            ambiguous = anchor is None
+            name = label if anchor is None else f"{names[anchor][0]}{QUALIFIER}{label}"
+        names.append((name, ambiguous))
+        qualifiers = name.count(QUALIFIER)
+        if not ambiguous and qualifiers < MAX_QUALIFIERS:
+            anchors[qualifiers] = i
     return names
 
 
@@ -593,21 +598,17 @@ def _with_cumulative(columns: Sequence[_Column], labels: Sequence[str]) -> list[
 
 
 def _part_names(columns: Sequence[_Column]) -> dict[tuple[str, ...], str]:
-    """For each distinct part tuple, the shortest name that selects it alone."""
+    """For each distinct part tuple, its first level found in no other tuple, else all levels."""
     distinct = list(dict.fromkeys(column.parts for column in columns if column.parts))
-    names: dict[tuple[str, ...], str] = {}
-    for parts in distinct:
-        others = [other for other in distinct if other != parts]
-        name = next(
-            (
-                level
-                for level in parts
-                if not any(label_key(level) in map(label_key, other) for other in others)
-            ),
+    keys = {parts: [label_key(level) for level in parts] for parts in distinct}
+    holders = Counter(key for parts in distinct for key in set(keys[parts]))
+    return {
+        parts: next(
+            (level for level, key in zip(parts, keys[parts], strict=True) if holders[key] == 1),
             " / ".join(parts),
         )
-        names[parts] = name
-    return names
+        for parts in distinct
+    }
 
 
 def _part_matches(part_key: str, parts: tuple[str, ...]) -> bool:
