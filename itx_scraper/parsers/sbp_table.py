@@ -21,7 +21,13 @@ from itx_scraper.core.periods import (
     format_range,
     month_number,
 )
-from itx_scraper.parsers.common import normalise_label
+from itx_scraper.parsers.common import (
+    SPACES_RE,
+    disagreement,
+    is_blank,
+    normalise_label,
+    number_text,
+)
 from itx_scraper.parsers.ebops import (
     MAX_CELLS,
     PeriodHeader,
@@ -45,7 +51,6 @@ PERCENT = "percent"
 QUALIFIER = " > "  # "Secondary Income Credit > General Government": the first such row after
 MAX_QUALIFIERS = 5  # a repeated label needing a longer 'A > B > ...' name is ambiguous
 
-_SPACES_RE = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 _FOOTNOTE_RE = re.compile(r"[*@#\u2020\u2021\u00b9\u00b2\u00b3\u2070-\u2079]")
 _STATUS_RE = re.compile(
@@ -72,7 +77,6 @@ _UNIT_RE = re.compile(
 )
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
 
-_NUMBER_TEXT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$", re.ASCII)
 _NOT_PUBLISHED = frozenset({"-", "--", "n/a", "na", "n.a.", "n.a", "..", "...", "\u2026"})
 _PERCENT_RE = re.compile(r"\bgrowth\b|%|\bper ?cent")
 _TAG_RE = re.compile(r"^[a-z]$")
@@ -172,23 +176,19 @@ def label_key(text: str) -> str:
 
 def display_label(text: str) -> str:
     """A label as a user would type it: footnote marks dropped, spaces collapsed."""
-    return _SPACES_RE.sub(" ", _FOOTNOTE_RE.sub("", text)).strip()
+    return SPACES_RE.sub(" ", _FOOTNOTE_RE.sub("", text)).strip()
 
 
 def _clean(text: str) -> str:
-    return _SPACES_RE.sub(" ", _FOOTNOTE_RE.sub("", text.translate(_DASHES))).strip()
+    return SPACES_RE.sub(" ", _FOOTNOTE_RE.sub("", text.translate(_DASHES))).strip()
 
 
 def _printed(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()[:10]
     if isinstance(value, str):
-        return _SPACES_RE.sub(" ", value).strip()
+        return SPACES_RE.sub(" ", value).strip()
     return "" if value is None else str(value)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _is_number(value: object) -> bool:
@@ -315,7 +315,7 @@ def parse_period(top: object, bottom: object = None) -> PeriodHeader | None:
     Two cells: 'Mar' over 'FY26P', 'Jul-Sep' over 'FY26', 'Jan-Mar' over '2026'.
     Ranges keep their span (fytd=True); a one-month range is that month. None when unreadable.
     """
-    if _blank(bottom):
+    if is_blank(bottom):
         return _parse_single(top)
     return _parse_pair(top, bottom)
 
@@ -333,7 +333,7 @@ def _yearless(value: object) -> bool:
 
 def parse_unit(text: str) -> str | None:
     """Scale of a US$ unit text: '(Amount in Thousand US$)' -> 'thousand'; None if unknown."""
-    norm = _SPACES_RE.sub(" ", text.casefold().replace("u.s.", "us")).strip().strip("()").strip()
+    norm = SPACES_RE.sub(" ", text.casefold().replace("u.s.", "us")).strip().strip("()").strip()
     match = _UNIT_RE.match(norm)
     return (match.group(1) or match.group(2)) if match else None
 
@@ -476,7 +476,7 @@ def _singles(sheet: _Sheet) -> dict[tuple[int, int], PeriodHeader]:
     found: dict[tuple[int, int], PeriodHeader] = {}
     for r, line in enumerate(sheet.grid):
         for c, value in enumerate(line):
-            if isinstance(value, str | dt.date) and not _blank(value):
+            if isinstance(value, str | dt.date) and not is_blank(value):
                 merge = sheet.merges.get((r, c))
                 if merge is not None and (merge[0], merge[1]) != (r, c):
                     continue  # a value hidden under a merged range is not shown
@@ -622,15 +622,16 @@ def _figure_value(value: object) -> float | None:
         if not math.isfinite(number):
             raise ValueError(f"non-finite number {value}")
         return number
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, str):
-        text = _SPACES_RE.sub("", value.translate(_DASHES))
+        text = SPACES_RE.sub("", value.translate(_DASHES))
         if text.casefold() in _NOT_PUBLISHED:
             return None
-        if _NUMBER_TEXT_RE.match(text):
-            return float(text.replace(",", ""))
-        raise ValueError(f"text {_printed(value)!r}")
+        number = number_text(text)
+        if number is None:
+            raise ValueError(f"text {_printed(value)!r}")
+        return number
     raise ValueError(f"{type(value).__name__} value {_printed(value)!r}")
 
 
@@ -871,11 +872,8 @@ class SheetTable:
             if twin is None:
                 seen[figure.period] = figure
                 figures.append(figure)
-            elif abs(twin.value - figure.value) > max(0.01, 0.001 * abs(twin.value)):
-                warnings.append(
-                    f"{figure.period}: {twin.cell} ({twin.header}) has {twin.value:,.3f} but"
-                    f" {figure.cell} ({figure.header}) has {figure.value:,.3f}; kept {twin.cell}"
-                )
+            elif warning := disagreement(figure.period, twin, figure):
+                warnings.append(f"{warning}; kept {twin.cell}")
         return figures, warnings
 
 
@@ -940,7 +938,7 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
         c
         for r in number_rows
         for c in range(first)
-        if isinstance(sheet.cell(r, c), str) and not _blank(sheet.cell(r, c))
+        if isinstance(sheet.cell(r, c), str) and not is_blank(sheet.cell(r, c))
     )
     if not text_counts:
         raise LayoutError(
@@ -955,7 +953,7 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
         r
         for r in range(last_header + 1, len(sheet.grid))
         if isinstance(sheet.cell(r, label_col), str)
-        and not _blank(sheet.cell(r, label_col))
+        and not is_blank(sheet.cell(r, label_col))
         and any(_is_number(value) for value in sheet.grid[r][start:])
     ]
     unit, unit_cell, scale = _find_unit(sheet, range(data_rows[0]))
@@ -964,9 +962,9 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
     status_rows = [
         r
         for r in band
-        if any(not _blank(_under_header(sheet.cell(r, c))) for c in range(first, sheet.width))
+        if any(not is_blank(_under_header(sheet.cell(r, c))) for c in range(first, sheet.width))
         and all(
-            _blank(_under_header(sheet.cell(r, c))) or _marker(sheet.cell(r, c))
+            is_blank(_under_header(sheet.cell(r, c))) or _marker(sheet.cell(r, c))
             for c in range(first, sheet.width)
         )
     ]
@@ -979,17 +977,17 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
         top, bottom = sheet.head(period_row, c), sheet.head(last_header, c) if pair else None
         ref = sheet.head_ref(period_row, c)
         parts = _levels(_under_header(sheet.head(r, c)) for r in part_rows)
-        below = (pair and not _blank(bottom)) or bool(parts)
-        if _blank(top) and below and fill is not None:
+        below = (pair and not is_blank(bottom)) or bool(parts)
+        if is_blank(top) and below and fill is not None:
             top, ref = fill  # the header is merged (or meant to be) over this column too
-        elif not _blank(top):
+        elif not is_blank(top):
             fill = (top, ref)
         numbers = _has_numbers(sheet, data_rows, c)
         header = parse_period(top, bottom if pair else None)
         if header is None:
             if not numbers:
                 continue
-            if _blank(top) and _blank(bottom):
+            if is_blank(top) and is_blank(bottom):
                 where = cell_ref(next(r for r in data_rows if _is_number(sheet.cell(r, c))), c)
                 raise LayoutError(
                     f"layout: number at {where} lies under no period header in sheet {sheet.name!r}"
@@ -1054,10 +1052,10 @@ def _series_band(sheet: _Sheet, first_row: int, period_col: int, columns: list[i
     """Rows of series headers above the first period row, bottom-up until a title or unit."""
     band: list[int] = []
     r = first_row - 1
-    while r >= 0 and all(_blank(sheet.head(r, c)) for c in columns):
+    while r >= 0 and all(is_blank(sheet.head(r, c)) for c in columns):
         r -= 1
     while r >= 0:
-        texts = [sheet.head(r, c) for c in columns if not _blank(sheet.head(r, c))]
+        texts = [sheet.head(r, c) for c in columns if not is_blank(sheet.head(r, c))]
         if not texts or _is_title(sheet, r, period_col, columns):
             break
         if any(_unit_note(t) for t in texts):
@@ -1083,7 +1081,7 @@ def _down(
         )
         if number is None:
             continue
-        if _blank(value):
+        if is_blank(value):
             raise LayoutError(
                 f"layout: number at {cell_ref(r, number)} has no period in"
                 f" {cell_ref(r, period_col)} in sheet {sheet.name!r}"
@@ -1097,8 +1095,8 @@ def _down(
             c
             for c in sorted(range(sheet.width), key=lambda c: abs(c - period_col))
             if c != period_col
-            and any(not _blank(sheet.cell(r, c)) for r in period_rows)
-            and all(_blank(sheet.cell(r, c)) or _marker(sheet.cell(r, c)) for r in period_rows)
+            and any(not is_blank(sheet.cell(r, c)) for r in period_rows)
+            and all(is_blank(sheet.cell(r, c)) or _marker(sheet.cell(r, c)) for r in period_rows)
         ),
         None,
     )
