@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import openpyxl
 import xlwt
+from openpyxl.utils import get_column_letter
 
 from itx_scraper.core.periods import MONTH_ABBR, Month, fiscal_year_start
 
@@ -192,6 +193,7 @@ class Grid:
     name: str
     cells: list[list[object]]
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    hidden: bool = False  # keep values in the covered cells of merged ranges (not just top-left)
 
     def insert_row(self, at: int) -> None:
         """Insert a blank row before index ``at``, moving merges like Excel does."""
@@ -432,7 +434,13 @@ def write_xlsx(grid: Grid) -> bytes:
             if isinstance(value, dt.date):
                 cell.number_format = "mmm-yy"
     for r1, c1, r2, c2 in grid.merges:
-        sheet.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1)
+        if grid.hidden:  # declare the range without blanking the cells it covers
+            first, last = get_column_letter(c1 + 1), get_column_letter(c2 + 1)
+            sheet.merged_cells.add(f"{first}{r1 + 1}:{last}{r2 + 1}")
+        else:
+            sheet.merge_cells(
+                start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1
+            )
     out = io.BytesIO()
     workbook.save(out)
     return _patch_non_finite(out.getvalue()) if special else out.getvalue()
@@ -444,6 +452,9 @@ def write_xls(grid: Grid) -> bytes:
     sheet = workbook.add_sheet(grid.name, cell_overwrite_ok=True)
     date_style = xlwt.XFStyle()
     date_style.num_format_str = "mmm-yy"
+    if grid.hidden:  # merged first, so the covered cells keep the values written next
+        for r1, c1, r2, c2 in grid.merges:
+            sheet.merge(r1, r2, c1, c2)
     for r, line in enumerate(grid.cells):
         for c, value in enumerate(line):
             if value == "" or value is None:
@@ -452,7 +463,7 @@ def write_xls(grid: Grid) -> bytes:
                 sheet.write(r, c, value, date_style)
             else:
                 sheet.write(r, c, value)
-    for r1, c1, r2, c2 in grid.merges:
+    for r1, c1, r2, c2 in [] if grid.hidden else grid.merges:
         sheet.merge(r1, r2, c1, c2)
     out = io.BytesIO()
     workbook.save(out)

@@ -7,6 +7,7 @@ import functools
 import io
 import math
 import random
+import sys
 import tomllib
 import zipfile
 from typing import TYPE_CHECKING
@@ -41,11 +42,17 @@ from itx_scraper.parsers.ebops import parse_ebops
 from itx_scraper.parsers.sbp_table import (
     ACROSS,
     DOWN,
+    MAX_QUALIFIERS,
     PERCENT,
+    QUALIFIER,
     US_MILLION,
     Figure,
     Series,
     Table,
+    _Column,
+    _Instance,
+    _instances_named,
+    _part_names,
     label_key,
     parse_period,
     parse_unit,
@@ -56,6 +63,8 @@ from itx_scraper.query.inspect import describe, watch_name, watch_snippet
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+    from types import FrameType
+    from typing import Any
 
 MAR26, JUL26 = Month(2026, 3), Month(2026, 7)
 FORMATS = [pytest.param("xls", id="xls"), pytest.param("xlsx", id="xlsx")]
@@ -433,6 +442,38 @@ def test_number_under_no_period_header() -> None:
     assert "lies under no period header" in _error(build(grid))
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("top", "bottom", "problem"),
+    [
+        pytest.param("Jul-Jun", "FY 2023-2024", "unreadable period header", id="unreadable"),
+        pytest.param("", "", "lies under no period header", id="blank"),
+    ],
+)
+def test_first_figure_column_with_a_bad_header(
+    fmt: str, top: str, bottom: str, problem: str
+) -> None:
+    """Column C, the first column of figures, is examined although its header cannot be read."""
+    grid = summary_grid(MAR26)
+    grid.cells[4][2], grid.cells[5][2] = top, bottom
+    message = _error(build(grid, fmt))
+    assert message.startswith("LayoutError: layout: ") and problem in message
+    assert ("at C5 " if top else "at C8 ") in message
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_period_texts_hidden_under_a_merge_are_no_headers(fmt: str) -> None:
+    """A merged A2:C2 shows its blank top-left A2; 'Mar-26' and 'Feb-26' hidden in B2, C2 are
+    not period headers (they used to escape as an IndexError)."""
+    cells: list[list[object]] = [
+        ["(Million US$)", "", ""],
+        ["", "Mar-26", "Feb-26"],
+        ["Exports", 1.0, 2.0],
+    ]
+    with pytest.raises(LayoutError, match=r"^layout: no period headers .* in sheet 'S'$"):
+        read_table(build(Grid("S", cells, [(1, 0, 1, 2)], hidden=True), fmt))
+
+
 def test_unreadable_period_down() -> None:
     grid, rows = down_grid(Month(2024, 7), MAR26)
     grid.cells[rows[5].row][0] = "Dec 2O24"
@@ -481,6 +522,54 @@ def test_numbers_as_text_are_read() -> None:
     assert read_table(build(grid)).series("Current Account Balance").figures[2].value == 1207.5
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unit_note_under_a_period_header_is_no_part(fmt: str) -> None:
+    """'(Million US$)' on the row below 'Mar-26 (P)' neither hides nor splits that column."""
+    cells: list[list[object]] = [
+        ["Exports of Goods", "", "", ""],
+        ["Item", "Jan-26", "Feb-26 (R)", "Mar-26 (P)"],
+        ["", "", "", "(Million US$)"],
+        ["Total", 2400.5, 2511.0, 2630.25],
+    ]
+    table = read_table(build(Grid("Goods", cells), fmt))
+    sheet = table.sheets[0]
+    series = sheet.monthly_series("Total")
+    assert [(f.period, f.value, f.status, f.cell) for f in series.figures] == [
+        ("2026-01", 2400.5, None, "B4"),
+        ("2026-02", 2511.0, "R", "C4"),
+        ("2026-03", 2630.25, "P", "D4"),
+    ]
+    assert (sheet.unit_cell, sheet.info("Total").parts) == ("D3", ())
+
+
+def test_unit_note_between_a_period_header_and_its_parts() -> None:
+    grid = fdi_grid(MAR26)
+    unit = grid.cells[2][len(grid.cells[2]) - 3]
+    grid.cells[2] = [""] * len(grid.cells[2])
+    grid.merges = [m for m in grid.merges if m[0] != 2]
+    grid.insert_row(5)  # between the period headers (row 5) and the parts
+    grid.cells[5][len(grid.cells[5]) - 3] = unit  # under the last period header only
+    table = read_table(build(grid))
+    assert table.sheets[0].info("China").parts == PARTS
+    for part in PARTS:
+        series = table.series("China", part)
+        assert [f.header for f in series.figures] == [text for text, *_ in fdi_headers(MAR26)]
+
+
+def test_parts_under_some_period_headers_only_are_a_layout_change() -> None:
+    cells: list[list[object]] = [
+        ["(Million US$)", "", ""],
+        ["Country", "Feb-26", "Mar-26 (P)"],
+        ["", "", "Inflow"],
+        ["China", 10.5, 11.25],
+    ]
+    message = _error(build(Grid("FDI", cells)), "China")
+    assert message == (
+        "LayoutError: layout: series 'China' in sheet 'FDI' has part 'Inflow' in column C"
+        " ('Mar-26 (P)') but no part in column B ('Feb-26')"
+    )
+
+
 def test_a_part_without_figures_is_a_failure() -> None:
     grid = fdi_grid(MAR26)
     row = 6 + FDI_LABELS.index("China")
@@ -508,6 +597,22 @@ def test_a_row_without_numbers_is_no_series() -> None:
 )
 def test_unit_failures(unit: str, message: str) -> None:
     assert message in _error(build(summary_grid(MAR26, unit=unit)))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_unit_in_a_short_title(fmt: str) -> None:
+    """A title of 40 characters or fewer with its unit in brackets: the bracket is the unit."""
+    cells: list[list[object]] = [
+        ["Workers' Remittances (Thousand US$)", "", ""],
+        ["Country", "Feb-26", "Mar-26 (P)"],
+        ["Total", 3288.5, 3831.25],
+    ]
+    table = read_table(build(Grid("Remittances", cells), fmt))
+    assert (table.sheets[0].scale, table.sheets[0].unit_cell) == ("thousand", "A1")
+    assert by_period(table.series("Total")) == {"2026-02": 3.2885, "2026-03": 3.83125}
+    cells[0][0] = "Workers' Remittances (Billion Rs.)"
+    message = _error(build(Grid("Remittances", cells), fmt), "Total")
+    assert message.startswith("LayoutError: layout: unknown unit \"Workers' Remittances (Billion")
 
 
 def test_conflicting_units() -> None:
@@ -623,6 +728,132 @@ def test_series_in_two_sheets_needs_a_sheet() -> None:
         table.series("Current Account Balance")
     feb = table.series("Current Account Balance", sheet="previous")
     assert feb.sheet == "Previous" and feb.months()[-1].period == "2026-02"
+
+
+# ---------------------------------------------------------------- cost grows with the sheet
+
+
+def _executed_lines(work: Callable[[], object]) -> int:
+    """How many lines of Python ``work`` executes: a cost measure that does not time."""
+    count = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        work()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def _parts_sheet(n: int) -> bytes:
+    """One period header over n columns, each with a part of its own."""
+    cells: list[list[object]] = [
+        ["(Million US$)", *[""] * n],
+        ["Item", *["Mar-26"] * n],
+        ["", *[f"p{i}" for i in range(n)]],
+        ["Exports", *[float(i) for i in range(n)]],
+    ]
+    return build(Grid("Parts", cells), "xlsx")
+
+
+def _repeated_labels_sheet(n: int) -> bytes:
+    """n labels, then the same n labels again."""
+    rows = [[f"L{i}", 1.0, 2.0] for i in range(n)] * 2
+    return build(Grid("Names", [["(Million US$)", "", ""], ["Item", "Mar-26", "Feb-26"], *rows]))
+
+
+@pytest.mark.parametrize(
+    "sheet", [_parts_sheet, _repeated_labels_sheet], ids=["part-per-column", "labels-twice"]
+)
+def test_reading_costs_twice_as_much_for_twice_the_columns_or_rows(
+    sheet: Callable[[int], bytes],
+) -> None:
+    """Part names compared every part with every other (8,000 columns: 162 s) and a repeated
+    label scanned back to its last use (16,000 labels twice: 20 s); both grew with n squared."""
+    read_table(sheet(10))
+    bodies = {n: sheet(n) for n in (150, 300)}
+    costs = {n: _executed_lines(lambda body=body: read_table(body)) for n, body in bodies.items()}
+    assert costs[300] / costs[150] < 2.3, costs
+
+
+def _old_part_names(columns: list[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """The quadratic part naming before review, kept as the reference for its names."""
+    distinct = list(dict.fromkeys(parts for parts in columns if parts))
+    names: dict[tuple[str, ...], str] = {}
+    for parts in distinct:
+        others = [other for other in distinct if other != parts]
+        names[parts] = next(
+            (
+                level
+                for level in parts
+                if not any(label_key(level) in map(label_key, other) for other in others)
+            ),
+            " / ".join(parts),
+        )
+    return names
+
+
+LEVELS = st.sampled_from(["Inflow", "inflow ", "Outflow", "Net", "a", "A", "b-d", "Value", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(LEVELS, max_size=3).map(tuple), max_size=12))
+def test_part_names_are_those_of_the_quadratic_naming(parts: list[tuple[str, ...]]) -> None:
+    columns = [_Column(col, levels) for col, levels in enumerate(parts)]
+    assert _part_names(columns) == _old_part_names(parts)
+
+
+def _old_instances_named(keys: list[str]) -> list[tuple[str, bool]]:
+    """The naming before review (a scan back to each label's last use), as the reference."""
+    names: list[tuple[str, bool]] = []
+    for i, key in enumerate(keys):
+        if keys.count(key) == 1:
+            names.append((key, False))
+            continue
+        anchors: list[tuple[int, int, str]] = []
+        for j in range(i - 1, -1, -1):
+            if keys[j] == key:
+                break
+            name, ambiguous = names[j]
+            if not ambiguous:
+                anchors.append((name.count(QUALIFIER), i - j, name))
+        names.append((f"{min(anchors)[2]}{QUALIFIER}{key}", False) if anchors else (key, True))
+    return names
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from("abcdefg"), max_size=40))
+def test_series_names_are_those_of_the_backward_scan(keys: list[str]) -> None:
+    """The same names as before, except that one with over MAX_QUALIFIERS '>' is ambiguous."""
+    instances = [_Instance(key, key, i, f"A{i + 1}") for i, key in enumerate(keys)]
+    for (name, ambiguous), (old, old_ambiguous) in zip(
+        _instances_named(instances), _old_instances_named(keys), strict=True
+    ):
+        if old.count(QUALIFIER) <= MAX_QUALIFIERS:
+            assert (name, ambiguous) == (old, old_ambiguous)
+        else:
+            assert (name, ambiguous) == (old.rpartition(QUALIFIER)[2], True)
+
+
+def test_qualified_names_stay_short() -> None:
+    """'U', then 'A', 'B', 'A', 'B', ...: each name qualified the one before it, so the n-th
+    name held n labels (4,000 rows: 32 MB of names)."""
+    rows = [["U", 1.0, 2.0], *[["A" if i % 2 else "B", 1.0, 2.0] for i in range(400)]]
+    head = [["(Million US$)", "", ""], ["Item", "Mar-26", "Feb-26"]]
+    table = read_table(build(Grid("Chain", [*head, *rows])))
+    names = list(table.sheets[0].labels())
+    assert max(name.count(QUALIFIER) for name in names) == MAX_QUALIFIERS
+    assert names[:4] == ["U", "U > B", "U > A", "U > A > B"]
+    assert table.series("U > A > B").figures[0].cell == "B6"
+    with pytest.raises(LayoutError, match=r"series 'A' appears 200 times"):
+        table.series("A")
 
 
 # ---------------------------------------------------------------- inspect listing and snippets

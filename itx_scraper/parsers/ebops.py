@@ -23,7 +23,15 @@ from itx_scraper.core.periods import (
 )
 from itx_scraper.core.sources import ICT
 from itx_scraper.items import Observation
-from itx_scraper.parsers.common import ICT_MONTHLY_BOUNDS, normalise_label
+from itx_scraper.parsers.common import (
+    ICT_MONTHLY_BOUNDS,
+    SPACES_RE,
+    differ,
+    disagreement,
+    is_blank,
+    normalise_label,
+    number_text,
+)
 from itx_scraper.parsers.isolated import in_child
 from itx_scraper.parsers.sniff import check_zip_bomb, require_format
 
@@ -54,7 +62,6 @@ IDENTITIES = (
 )
 MAX_CELLS = 1_000_000  # the real sheet has 103 x 17; a huge grid is hostile or broken
 
-_SPACES_RE = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _CODE_RE = re.compile(r"^(\d+(?:\.\d+)*)\.?(?![\d.])", re.ASCII)
 _MONTH_RE = re.compile(r"^([A-Za-z]{3})-(\d{2})\s*(?:\(([PR])\))?$", re.IGNORECASE | re.ASCII)
 _FYTD_RE = re.compile(
@@ -62,7 +69,6 @@ _FYTD_RE = re.compile(
 )
 _UNIT_HINT_RE = re.compile(r"\bamount\s+in\b")
 _UNIT_RE = re.compile(r"^\(?\s*amount in (thousand|million)s? (?:us ?\$|usd)\s*\)?$")
-_NUMBER_TEXT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$", re.ASCII)
 _UNIT_DIVISOR = {"thousand": 1000.0, "million": 1.0}
 
 
@@ -123,7 +129,7 @@ def row_code(label: str) -> str | None:
 
 
 def _clean_header(text: str) -> str:
-    text = _SPACES_RE.sub(" ", text).strip()
+    text = SPACES_RE.sub(" ", text).strip()
     text = re.sub(r"\s*-\s*", "-", text)
     return re.sub(r"\(\s*([A-Za-z])\s*\)", r"(\1)", text)
 
@@ -167,10 +173,6 @@ def cell_ref(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
-def _is_blank(cell: object) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
 def _cell(grid: Sequence[Sequence[object]], row: int, col: int) -> object:
     line = grid[row] if 0 <= row < len(grid) else []
     return line[col] if 0 <= col < len(line) else ""
@@ -190,14 +192,15 @@ def _number(cell: object) -> float | None:
             raise _BadCell(f"non-finite number {cell}")
         return number
     if isinstance(cell, str):
-        text = _SPACES_RE.sub("", cell)
+        text = SPACES_RE.sub("", cell)
         if text.casefold() == "n/a":
             return None
         if not text:
             raise _BadCell("empty cell")
-        if _NUMBER_TEXT_RE.match(text):
-            return float(text.replace(",", ""))
-        raise _BadCell(f"text {cell.strip()!r}")
+        number = number_text(text)
+        if number is None:
+            raise _BadCell(f"text {cell.strip()!r}")
+        return number
     raise _BadCell(f"{type(cell).__name__} value {cell!r}")
 
 
@@ -286,7 +289,7 @@ def _find_unit(grid: Sequence[Sequence[object]], sheet: str) -> str:
         for c, cell in enumerate(line):
             if not isinstance(cell, str):
                 continue
-            norm = _SPACES_RE.sub(" ", cell).strip().casefold()
+            norm = SPACES_RE.sub(" ", cell).strip().casefold()
             if not _UNIT_HINT_RE.search(norm):
                 continue
             match = _UNIT_RE.match(norm)
@@ -327,7 +330,7 @@ def _find_flow_header(grid: Sequence[Sequence[object]], sheet: str) -> tuple[int
     covered = {c + k for c in best for k in range(3)}
     for c, cell in enumerate(grid[best_row]):
         word = cell.strip().casefold() if isinstance(cell, str) else ""
-        stray = word in FLOWS if c < best[0] else not _is_blank(cell)
+        stray = word in FLOWS if c < best[0] else not is_blank(cell)
         if stray and c not in covered:
             raise LayoutError(
                 f"layout: column header {cell!r} at {cell_ref(best_row, c)} is not part of a"
@@ -339,7 +342,7 @@ def _find_flow_header(grid: Sequence[Sequence[object]], sheet: str) -> tuple[int
 def _find_period_row(grid: Sequence[Sequence[object]], flow_row: int, starts: list[int]) -> int:
     columns = [c + k for c in starts for k in range(3)]
     for r in range(flow_row - 1, -1, -1):
-        if any(not _is_blank(_cell(grid, r, c)) for c in columns):
+        if any(not is_blank(_cell(grid, r, c)) for c in columns):
             return r
     return -1
 
@@ -356,7 +359,7 @@ def _read_blocks(
     covered = {c + k for c in starts for k in range(3)}
     for c, cell in enumerate(grid[period_row]):
         # Left of the first block only the row title may stand ('Trade in Services').
-        stray = parse_period_header(cell) is not None if c < starts[0] else not _is_blank(cell)
+        stray = parse_period_header(cell) is not None if c < starts[0] else not is_blank(cell)
         if stray and c not in covered:
             raise LayoutError(
                 f"layout: period header {cell!r} at {cell_ref(period_row, c)} has no"
@@ -370,7 +373,7 @@ def _read_block(grid: Sequence[Sequence[object]], period_row: int, col: int, she
     found = [
         (c, _cell(grid, period_row, c))
         for c in range(col, col + 3)
-        if not _is_blank(_cell(grid, period_row, c))
+        if not is_blank(_cell(grid, period_row, c))
     ]
     span = f"{cell_ref(period_row, col)}:{cell_ref(period_row, col + 2)}"
     if not found:
@@ -434,7 +437,7 @@ def _data_row(line: Sequence[object], blocks: list[_Block]) -> bool:
             cell = line[block.col + k] if block.col + k < len(line) else ""
             if isinstance(cell, int | float) and not isinstance(cell, bool):
                 return True
-            if isinstance(cell, str) and _SPACES_RE.sub("", cell).casefold() == "n/a":
+            if isinstance(cell, str) and SPACES_RE.sub("", cell).casefold() == "n/a":
                 return True
     return False
 
@@ -447,7 +450,7 @@ def _find_rows(
     warnings: list[str] = []
     for r in range(flow_row + 1, len(grid)):
         line = grid[r]
-        label = next((cell for cell in line[:first_col] if not _is_blank(cell)), None)
+        label = next((cell for cell in line[:first_col] if not is_blank(cell)), None)
         if not isinstance(label, str) or not _data_row(line, blocks):
             continue
         code = row_code(label)
@@ -568,11 +571,10 @@ def _compare_repeats(kept: list[Observation], repeats: list[Observation]) -> lis
     warnings = []
     for obs in repeats:
         twin = by_key.get((obs.series, obs.flow, obs.period))
-        if twin is not None and abs(twin.value - obs.value) > max(0.01, 0.001 * abs(twin.value)):
-            warnings.append(
-                f"{obs.series} {obs.flow} {obs.period}: {twin.cell} ({twin.header}) has"
-                f" {twin.value:,.3f} but {obs.cell} ({obs.header}) has {obs.value:,.3f}"
-            )
+        if twin is not None and (
+            warning := disagreement(f"{obs.series} {obs.flow} {obs.period}", twin, obs)
+        ):
+            warnings.append(warning)
     return warnings
 
 
@@ -585,7 +587,7 @@ def _check_identities(credit: dict[tuple[str, str], Observation], periods: list[
                 continue  # a missing row or cell was already reported as a warning
             found = [part for part in parts if part is not None]
             summed = sum(part.value for part in found)
-            if abs(total.value - summed) > max(0.01, 0.001 * abs(total.value)):
+            if differ(total.value, summed):
                 cells = ", ".join(part.cell for part in found)
                 raise LayoutError(
                     f"layout: block {total.header!r}: {parent} credit {total.value:,.3f} at"

@@ -21,7 +21,13 @@ from itx_scraper.core.periods import (
     format_range,
     month_number,
 )
-from itx_scraper.parsers.common import normalise_label
+from itx_scraper.parsers.common import (
+    SPACES_RE,
+    disagreement,
+    is_blank,
+    normalise_label,
+    number_text,
+)
 from itx_scraper.parsers.ebops import (
     MAX_CELLS,
     PeriodHeader,
@@ -43,8 +49,8 @@ DOWN = "down"  # periods down the rows, series across the columns (exp_import_BO
 US_MILLION = "US$ million"
 PERCENT = "percent"
 QUALIFIER = " > "  # "Secondary Income Credit > General Government": the first such row after
+MAX_QUALIFIERS = 5  # a repeated label needing a longer 'A > B > ...' name is ambiguous
 
-_SPACES_RE = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 _FOOTNOTE_RE = re.compile(r"[*@#\u2020\u2021\u00b9\u00b2\u00b3\u2070-\u2079]")
 _STATUS_RE = re.compile(
@@ -71,7 +77,6 @@ _UNIT_RE = re.compile(
 )
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
 
-_NUMBER_TEXT_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$", re.ASCII)
 _NOT_PUBLISHED = frozenset({"-", "--", "n/a", "na", "n.a.", "n.a", "..", "...", "\u2026"})
 _PERCENT_RE = re.compile(r"\bgrowth\b|%|\bper ?cent")
 _TAG_RE = re.compile(r"^[a-z]$")
@@ -171,23 +176,19 @@ def label_key(text: str) -> str:
 
 def display_label(text: str) -> str:
     """A label as a user would type it: footnote marks dropped, spaces collapsed."""
-    return _SPACES_RE.sub(" ", _FOOTNOTE_RE.sub("", text)).strip()
+    return SPACES_RE.sub(" ", _FOOTNOTE_RE.sub("", text)).strip()
 
 
 def _clean(text: str) -> str:
-    return _SPACES_RE.sub(" ", _FOOTNOTE_RE.sub("", text.translate(_DASHES))).strip()
+    return SPACES_RE.sub(" ", _FOOTNOTE_RE.sub("", text.translate(_DASHES))).strip()
 
 
 def _printed(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()[:10]
     if isinstance(value, str):
-        return _SPACES_RE.sub(" ", value).strip()
+        return SPACES_RE.sub(" ", value).strip()
     return "" if value is None else str(value)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _is_number(value: object) -> bool:
@@ -314,7 +315,7 @@ def parse_period(top: object, bottom: object = None) -> PeriodHeader | None:
     Two cells: 'Mar' over 'FY26P', 'Jul-Sep' over 'FY26', 'Jan-Mar' over '2026'.
     Ranges keep their span (fytd=True); a one-month range is that month. None when unreadable.
     """
-    if _blank(bottom):
+    if is_blank(bottom):
         return _parse_single(top)
     return _parse_pair(top, bottom)
 
@@ -332,7 +333,7 @@ def _yearless(value: object) -> bool:
 
 def parse_unit(text: str) -> str | None:
     """Scale of a US$ unit text: '(Amount in Thousand US$)' -> 'thousand'; None if unknown."""
-    norm = _SPACES_RE.sub(" ", text.casefold().replace("u.s.", "us")).strip().strip("()").strip()
+    norm = SPACES_RE.sub(" ", text.casefold().replace("u.s.", "us")).strip().strip("()").strip()
     match = _UNIT_RE.match(norm)
     return (match.group(1) or match.group(2)) if match else None
 
@@ -345,10 +346,24 @@ def to_million(value: float, scale: str) -> float:
 
 
 def _unit_candidates(text: str) -> list[str]:
-    found = list(_PAREN_RE.findall(text))
-    if len(text) <= 40:
+    """Unit-like texts in a cell: its parenthesised units, else the whole of a short text.
+
+    'Workers' Remittances (Million US$)' gives only 'Million US$': a title is not a unit.
+    """
+    found = [c for c in _PAREN_RE.findall(text) if _UNIT_HINT_RE.search(c.casefold())]
+    if not found and len(text) <= 40 and _UNIT_HINT_RE.search(text.casefold()):
         found.append(text)
-    return [candidate for candidate in found if _UNIT_HINT_RE.search(candidate.casefold())]
+    return found
+
+
+def _unit_note(value: object) -> bool:
+    """A unit line such as '(Million US$)': never a series, part or status header."""
+    return isinstance(value, str) and bool(_unit_candidates(value))
+
+
+def _under_header(value: object) -> object:
+    """A cell between the headers and the figures, read as blank when it is a unit note."""
+    return "" if _unit_note(value) else value
 
 
 # ---------------------------------------------------------------- workbook loading
@@ -461,7 +476,10 @@ def _singles(sheet: _Sheet) -> dict[tuple[int, int], PeriodHeader]:
     found: dict[tuple[int, int], PeriodHeader] = {}
     for r, line in enumerate(sheet.grid):
         for c, value in enumerate(line):
-            if isinstance(value, str | dt.date) and not _blank(value):
+            if isinstance(value, str | dt.date) and not is_blank(value):
+                merge = sheet.merges.get((r, c))
+                if merge is not None and (merge[0], merge[1]) != (r, c):
+                    continue  # a value hidden under a merged range is not shown
                 header = _parse_single(value)
                 if header is not None:
                     found[(r, c)] = header
@@ -518,26 +536,30 @@ def _instances_named(instances: Sequence[_Instance]) -> list[tuple[str, bool]]:
     """A config name per instance: the label, or 'Anchor > Label' when the label repeats.
 
     'A > B' means the first B after A. The anchor is the closest earlier instance with the
-    shortest name after which no other B comes first, so names stay short and exact.
+    shortest name after which no other B comes first, so names stay short and exact. A label
+    whose name would need more than MAX_QUALIFIERS qualifiers is ambiguous: such a name is of
+    no use, and names could otherwise grow with the sheet (cost growing with its square).
     """
     counts = Counter(instance.key for instance in instances)
     names: list[tuple[str, bool]] = []
+    last_of_key: dict[str, int] = {}  # key -> index of its latest instance so far
+    # qualifier count -> index of the latest unambiguous name with that many qualifiers: the
+    # best anchor is the first of these, fewest qualifiers first, after the label's last use.
+    anchors: dict[int, int] = {}
     for i, instance in enumerate(instances):
         label = display_label(instance.label)
+        previous = last_of_key.get(instance.key, -1)
+        last_of_key[instance.key] = i
         if counts[instance.key] == 1:
-            names.append((label, False))
-            continue
-        anchors: list[tuple[int, int, str]] = []
-        for j in range(i - 1, -1, -1):
-            if instances[j].key == instance.key:
-                break
-            name, ambiguous = names[j]
-            if not ambiguous:
-                anchors.append((name.count(QUALIFIER), i - j, name))
-        if anchors:
-            names.append((f"{min(anchors)[2]}{QUALIFIER}{label}", False))
+            name, ambiguous = label, False
         else:
-            names.append((label, True))
+            anchor = next((anchors[q] for q in sorted(anchors) if anchors[q] > previous), None)
+            ambiguous = anchor is None
+            name = label if anchor is None else f"{names[anchor][0]}{QUALIFIER}{label}"
+        names.append((name, ambiguous))
+        qualifiers = name.count(QUALIFIER)
+        if not ambiguous and qualifiers < MAX_QUALIFIERS:
+            anchors[qualifiers] = i
     return names
 
 
@@ -576,21 +598,17 @@ def _with_cumulative(columns: Sequence[_Column], labels: Sequence[str]) -> list[
 
 
 def _part_names(columns: Sequence[_Column]) -> dict[tuple[str, ...], str]:
-    """For each distinct part tuple, the shortest name that selects it alone."""
+    """For each distinct part tuple, its first level found in no other tuple, else all levels."""
     distinct = list(dict.fromkeys(column.parts for column in columns if column.parts))
-    names: dict[tuple[str, ...], str] = {}
-    for parts in distinct:
-        others = [other for other in distinct if other != parts]
-        name = next(
-            (
-                level
-                for level in parts
-                if not any(label_key(level) in map(label_key, other) for other in others)
-            ),
+    keys = {parts: [label_key(level) for level in parts] for parts in distinct}
+    holders = Counter(key for parts in distinct for key in set(keys[parts]))
+    return {
+        parts: next(
+            (level for level, key in zip(parts, keys[parts], strict=True) if holders[key] == 1),
             " / ".join(parts),
         )
-        names[parts] = name
-    return names
+        for parts in distinct
+    }
 
 
 def _part_matches(part_key: str, parts: tuple[str, ...]) -> bool:
@@ -604,15 +622,16 @@ def _figure_value(value: object) -> float | None:
         if not math.isfinite(number):
             raise ValueError(f"non-finite number {value}")
         return number
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, str):
-        text = _SPACES_RE.sub("", value.translate(_DASHES))
+        text = SPACES_RE.sub("", value.translate(_DASHES))
         if text.casefold() in _NOT_PUBLISHED:
             return None
-        if _NUMBER_TEXT_RE.match(text):
-            return float(text.replace(",", ""))
-        raise ValueError(f"text {_printed(value)!r}")
+        number = number_text(text)
+        if number is None:
+            raise ValueError(f"text {_printed(value)!r}")
+        return number
     raise ValueError(f"{type(value).__name__} value {_printed(value)!r}")
 
 
@@ -773,6 +792,13 @@ class SheetTable:
         names = list(_part_names(columns).values())
         if part is None:
             plain = [column for column in columns if not column.parts]
+            parted = next((column for column in columns if column.parts), None)
+            if plain and parted is not None:
+                raise LayoutError(
+                    f"layout: series {label!r} in sheet {self.name!r} has part"
+                    f" {' / '.join(parted.parts)!r} in {_where(parted)} but no part in"
+                    f" {_where(plain[0])}"
+                )
             if plain:
                 return plain
             raise LayoutError(
@@ -846,12 +872,19 @@ class SheetTable:
             if twin is None:
                 seen[figure.period] = figure
                 figures.append(figure)
-            elif abs(twin.value - figure.value) > max(0.01, 0.001 * abs(twin.value)):
-                warnings.append(
-                    f"{figure.period}: {twin.cell} ({twin.header}) has {twin.value:,.3f} but"
-                    f" {figure.cell} ({figure.header}) has {figure.value:,.3f}; kept {twin.cell}"
-                )
+            elif warning := disagreement(figure.period, twin, figure):
+                warnings.append(f"{warning}; kept {twin.cell}")
         return figures, warnings
+
+
+def _where(column: _Column) -> str:
+    """'column D' or, across, "column D ('Mar-26 (P)')"."""
+    letter = _column_letter(column.col)
+    return (
+        f"column {letter}"
+        if column.period is None
+        else f"column {letter} ({column.period.header!r})"
+    )
 
 
 def _check_duplicates(periods: Iterable[tuple[Period, tuple[str, ...]]], sheet: str) -> None:
@@ -891,7 +924,11 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
         for c in range(sheet.width)
         if parse_period(sheet.head(period_row, c), sheet.head(last_header, c) if pair else None)
     ]
-    first = header_cols[0]
+    if not header_cols:
+        raise LayoutError(
+            f"layout: no readable period header in row {period_row + 1} in sheet {sheet.name!r}"
+        )
+    first = header_cols[0]  # the labels are left of the first readable header
     number_rows = [
         r
         for r in range(last_header + 1, len(sheet.grid))
@@ -901,7 +938,7 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
         c
         for r in number_rows
         for c in range(first)
-        if isinstance(sheet.cell(r, c), str) and not _blank(sheet.cell(r, c))
+        if isinstance(sheet.cell(r, c), str) and not is_blank(sheet.cell(r, c))
     )
     if not text_counts:
         raise LayoutError(
@@ -909,19 +946,26 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
             f" {cell_ref(period_row, first)}) in sheet {sheet.name!r}"
         )
     label_col = max(sorted(text_counts), key=lambda c: text_counts[c])
+    # Every column right of the labels is examined: numbers under an unreadable header left
+    # of the first readable one must fail, never be skipped.
+    start = label_col + 1
     data_rows = [
         r
-        for r in number_rows
-        if isinstance(sheet.cell(r, label_col), str) and not _blank(sheet.cell(r, label_col))
+        for r in range(last_header + 1, len(sheet.grid))
+        if isinstance(sheet.cell(r, label_col), str)
+        and not is_blank(sheet.cell(r, label_col))
+        and any(_is_number(value) for value in sheet.grid[r][start:])
     ]
     unit, unit_cell, scale = _find_unit(sheet, range(data_rows[0]))
     band = range(last_header + 1, data_rows[0])
+    # A unit note under a period header ('(Million US$)') is neither a status nor a part.
     status_rows = [
         r
         for r in band
-        if any(not _blank(sheet.cell(r, c)) for c in range(first, sheet.width))
+        if any(not is_blank(_under_header(sheet.cell(r, c))) for c in range(first, sheet.width))
         and all(
-            _blank(sheet.cell(r, c)) or _marker(sheet.cell(r, c)) for c in range(first, sheet.width)
+            is_blank(_under_header(sheet.cell(r, c))) or _marker(sheet.cell(r, c))
+            for c in range(first, sheet.width)
         )
     ]
     part_rows = [r for r in band if r not in status_rows]
@@ -929,21 +973,21 @@ def _across(sheet: _Sheet, period_row: int, pair: bool) -> SheetTable:
     columns: list[_Column] = []
     fill: tuple[object, str] | None = None
     periods: dict[str, Period] = {}
-    for c in range(first, sheet.width):
+    for c in range(start, sheet.width):
         top, bottom = sheet.head(period_row, c), sheet.head(last_header, c) if pair else None
         ref = sheet.head_ref(period_row, c)
-        parts = _levels(sheet.head(r, c) for r in part_rows)
-        below = (pair and not _blank(bottom)) or bool(parts)
-        if _blank(top) and below and fill is not None:
+        parts = _levels(_under_header(sheet.head(r, c)) for r in part_rows)
+        below = (pair and not is_blank(bottom)) or bool(parts)
+        if is_blank(top) and below and fill is not None:
             top, ref = fill  # the header is merged (or meant to be) over this column too
-        elif not _blank(top):
+        elif not is_blank(top):
             fill = (top, ref)
         numbers = _has_numbers(sheet, data_rows, c)
         header = parse_period(top, bottom if pair else None)
         if header is None:
             if not numbers:
                 continue
-            if _blank(top) and _blank(bottom):
+            if is_blank(top) and is_blank(bottom):
                 where = cell_ref(next(r for r in data_rows if _is_number(sheet.cell(r, c))), c)
                 raise LayoutError(
                     f"layout: number at {where} lies under no period header in sheet {sheet.name!r}"
@@ -1008,13 +1052,13 @@ def _series_band(sheet: _Sheet, first_row: int, period_col: int, columns: list[i
     """Rows of series headers above the first period row, bottom-up until a title or unit."""
     band: list[int] = []
     r = first_row - 1
-    while r >= 0 and all(_blank(sheet.head(r, c)) for c in columns):
+    while r >= 0 and all(is_blank(sheet.head(r, c)) for c in columns):
         r -= 1
     while r >= 0:
-        texts = [sheet.head(r, c) for c in columns if not _blank(sheet.head(r, c))]
+        texts = [sheet.head(r, c) for c in columns if not is_blank(sheet.head(r, c))]
         if not texts or _is_title(sheet, r, period_col, columns):
             break
-        if any(isinstance(t, str) and _unit_candidates(t) for t in texts):
+        if any(_unit_note(t) for t in texts):
             break
         band.insert(0, r)
         r -= 1
@@ -1037,7 +1081,7 @@ def _down(
         )
         if number is None:
             continue
-        if _blank(value):
+        if is_blank(value):
             raise LayoutError(
                 f"layout: number at {cell_ref(r, number)} has no period in"
                 f" {cell_ref(r, period_col)} in sheet {sheet.name!r}"
@@ -1051,8 +1095,8 @@ def _down(
             c
             for c in sorted(range(sheet.width), key=lambda c: abs(c - period_col))
             if c != period_col
-            and any(not _blank(sheet.cell(r, c)) for r in period_rows)
-            and all(_blank(sheet.cell(r, c)) or _marker(sheet.cell(r, c)) for r in period_rows)
+            and any(not is_blank(sheet.cell(r, c)) for r in period_rows)
+            and all(is_blank(sheet.cell(r, c)) or _marker(sheet.cell(r, c)) for r in period_rows)
         ),
         None,
     )
