@@ -391,4 +391,13 @@ def test_kill_while_giving_up_a_delivery(
     told = [p["title"] for p in loopback.posts.get("/hook-a", []) if "given up" in p["title"]]
     assert sorted(told) == sorted(title for (title,) in ops)
     assert integrity(db) == "ok"
-    report("kill", scenario="giving up a delivery", point="deliver.given_up:1", killed=True)
+    report(
+        "kill",
+        scenario="giving up a delivery",
+        point="deliver.given_up:1",
+        trigger="checkpoint",
+        killed=True,
+        lost=0,
+        duplicates=0,
+        window=False,
+    )

@@ -188,7 +188,7 @@ def test_an_odd_link_before_valid_items_does_not_drop_them(
         "press",
         "pseb",
     ]
-    report("links", case=f"{odd.split(':')[0]} link before valid items", exit=done.returncode)
+    report("links", case=f"{odd!r} before valid items", exit=done.returncode)
 
 
 def test_an_offsite_link_is_skipped_quietly_run_after_run(
