@@ -259,9 +259,14 @@ def _handler(server: Loopback) -> type[BaseHTTPRequestHandler]:
         def _write(self, request: Request, data: bytes, *, last: bool = False) -> None:
             if last and request.done is None:
                 request.done = time.monotonic()
-            if data:
-                self.wfile.write(data)
+            if data:  # counted before the write: the client may read it before we return
                 request.body_sent += len(data)
                 request.bytes_sent += len(data)
+                try:
+                    self.wfile.write(data)
+                except OSError:  # not sent after all (the client went away)
+                    request.body_sent -= len(data)
+                    request.bytes_sent -= len(data)
+                    raise
 
     return Handler
