@@ -21,6 +21,8 @@ import launcher
 import pytest
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from itx_scraper.store import Store
 
 from itx_scraper.ops.loopback import Loopback, Route
@@ -33,6 +35,7 @@ SHARED_SBP = REPO.parent / "shared" / "data" / "sbp"
 
 def migrated_store(path: Path) -> Store:
     """A writable store with the current schema, as `run` leaves it."""
+
     from itx_scraper.store import Store
 
     store = Store.open(path, create_parent=True)
@@ -294,3 +297,22 @@ def write_config(path: Path, text: str) -> Path:
     http = f"[http]\ndelay = 0.0\ntimeout = {HTTP_TIMEOUT}\nretries = 0\n\n"
     path.write_text(http + text + off)
     return path
+
+
+def executed_lines(work: Callable[[], object]) -> int:
+    """How many lines of Python ``work`` executes: a cost measure that does not time."""
+    count = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        work()
+    finally:
+        sys.settrace(previous)
+    return count

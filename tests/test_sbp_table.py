@@ -7,13 +7,13 @@ import functools
 import io
 import math
 import random
-import sys
 import tomllib
 import zipfile
 from typing import TYPE_CHECKING
 
 import pytest
 import python_calamine
+from conftest import executed_lines
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sbp_tables import (
@@ -63,8 +63,6 @@ from itx_scraper.query.inspect import describe, watch_name, watch_snippet
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
-    from types import FrameType
-    from typing import Any
 
 MAR26, JUL26 = Month(2026, 3), Month(2026, 7)
 FORMATS = [pytest.param("xls", id="xls"), pytest.param("xlsx", id="xlsx")]
@@ -733,25 +731,6 @@ def test_series_in_two_sheets_needs_a_sheet() -> None:
 # ---------------------------------------------------------------- cost grows with the sheet
 
 
-def _executed_lines(work: Callable[[], object]) -> int:
-    """How many lines of Python ``work`` executes: a cost measure that does not time."""
-    count = 0
-
-    def trace(frame: FrameType, event: str, arg: object) -> Any:
-        nonlocal count
-        if event == "line":
-            count += 1
-        return trace
-
-    previous = sys.gettrace()
-    sys.settrace(trace)
-    try:
-        work()
-    finally:
-        sys.settrace(previous)
-    return count
-
-
 def _parts_sheet(n: int) -> bytes:
     """One period header over n columns, each with a part of its own."""
     cells: list[list[object]] = [
@@ -779,7 +758,7 @@ def test_reading_costs_twice_as_much_for_twice_the_columns_or_rows(
     label scanned back to its last use (16,000 labels twice: 20 s); both grew with n squared."""
     read_table(sheet(10))
     bodies = {n: sheet(n) for n in (150, 300)}
-    costs = {n: _executed_lines(lambda body=body: read_table(body)) for n, body in bodies.items()}
+    costs = {n: executed_lines(lambda body=body: read_table(body)) for n, body in bodies.items()}
     assert costs[300] / costs[150] < 2.3, costs
 
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, Cli, Loopback, write_config
+from conftest import REPO, Cli, Loopback, executed_lines, write_config
 from faultkit import report
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,25 +128,6 @@ def test_the_walk_gives_the_old_text_on_generated_markup(markup: str) -> None:
 
 
 # -- linear cost ------------------------------------------------------------------------------
-
-
-def executed_lines(work: Callable[[], object]) -> int:
-    """How many lines of Python ``work`` executes: a cost measure that does not time."""
-    count = 0
-
-    def trace(frame: FrameType, event: str, arg: object) -> Any:
-        nonlocal count
-        if event == "line":
-            count += 1
-        return trace
-
-    previous = sys.gettrace()
-    sys.settrace(trace)
-    try:
-        work()
-    finally:
-        sys.settrace(previous)
-    return count
 
 
 @pytest.mark.parametrize("tag", ["div", "p"])

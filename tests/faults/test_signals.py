@@ -148,8 +148,9 @@ def serve_pseb(tmp_path: Path, loopback: Loopback) -> str:
     return base
 
 
-def test_sigterm_during_a_download_does_not_wait_for_it(loopback: Loopback, tmp_path: Path) -> None:
-    """A server trickling one byte every half second, with an hour's download timeout."""
+def trickling_workbook(loopback: Loopback, tmp_path: Path) -> None:
+    """sbp_ebops alone, from a server that trickles one byte every half second, with an
+    hour's download timeout: only a signal ends that download."""
     misbehave(loopback, "trickle")
     write_config(
         tmp_path / "itx.toml",
@@ -159,6 +160,11 @@ def test_sigterm_during_a_download_does_not_wait_for_it(loopback: Loopback, tmp_
     (tmp_path / "itx.toml").write_text(
         (tmp_path / "itx.toml").read_text().replace(f"timeout = {HTTP_TIMEOUT}", "timeout = 3600")
     )
+
+
+def test_sigterm_during_a_download_does_not_wait_for_it(loopback: Loopback, tmp_path: Path) -> None:
+    """A server trickling one byte every half second, with an hour's download timeout."""
+    trickling_workbook(loopback, tmp_path)
     proc = start_cli(tmp_path, "run")
     wait_for(lambda: ("127.0.0.1", PATH) in hits(loopback), "the download to start", proc=proc)
     proc.send_signal(signal.SIGTERM)
@@ -257,15 +263,7 @@ def test_a_signal_before_the_crawl_closes_the_runs_row(
 def test_the_daemons_second_signal_ends_the_cycle(loopback: Loopback, tmp_path: Path) -> None:
     """First SIGTERM: the daemon says it stops after the cycle; second: the cycle, stuck in a
     trickling download with an hour's timeout, ends at once and the daemon exits 0."""
-    misbehave(loopback, "trickle")
-    write_config(
-        tmp_path / "itx.toml",
-        f'[run]\nsources = ["sbp_ebops"]\n[sources.sbp_ebops]\nurl = "{loopback.url(PATH)}"\n'
-        "[history]\nbaseline = false\n",
-    )
-    (tmp_path / "itx.toml").write_text(
-        (tmp_path / "itx.toml").read_text().replace(f"timeout = {HTTP_TIMEOUT}", "timeout = 3600")
-    )
+    trickling_workbook(loopback, tmp_path)
     daemon = start_cli(tmp_path, "daemon", "--interval", "3600")
     log: list[str] = []
     reader = threading.Thread(target=lambda: log.extend(daemon.stderr), daemon=True)
